@@ -1,0 +1,2 @@
+//! The fast analytical engine.
+pub mod network;

@@ -1,0 +1,2 @@
+//! The two evaluation engines.
+pub mod fast;
