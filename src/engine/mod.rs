@@ -1,2 +1,38 @@
-//! The two evaluation engines.
+//! The two evaluation engines behind one trait.
+//!
+//! - [`fast`]: analytical (tile/wave kernels fed by the bandwidth chain, dual-stage network
+//!   cost, tile-level overlap, power wall and thermal); microseconds per scenario.
+//! - `detailed`: discrete events (DRAM banks and vertical ports, packet network, compute
+//!   tiles); seconds per scenario. It shares the description, the lowering, the routing and
+//!   the collective schedules with the fast engine, and no timing code.
+
 pub mod fast;
+pub mod report;
+
+pub use report::{Breakdown, OperatorTime, Report};
+
+use crate::error::Result;
+use crate::scenario::Scenario;
+
+/// Evaluates one scenario. Implementations are deterministic for a given scenario (its
+/// options carry the seed), hold no global state, and are `Send + Sync` so a search can run
+/// them on every core.
+pub trait Evaluator: Send + Sync {
+    /// Short name reported in `Report::engine`.
+    fn name(&self) -> &'static str;
+    /// Evaluate the scenario.
+    fn evaluate(&self, scenario: &Scenario) -> Result<Report>;
+}
+
+/// The detailed engine as an [`Evaluator`].
+pub fn detailed_evaluator() -> Result<Box<dyn Evaluator>> {
+    Err(crate::error::invalid("--engine", "detailed", "the detailed scenario engine is not part of this build"))
+}
+
+/// Time a stand-alone collective with the detailed engine.
+pub fn detailed_collective(
+    _case: &crate::collective::CollectiveCase,
+    _seed: u64,
+) -> Result<crate::cli::collective::CollectiveOutput> {
+    Err(crate::error::invalid("--engine", "detailed", "the detailed network engine is not part of this build"))
+}

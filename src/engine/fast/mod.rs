@@ -1,2 +1,460 @@
-//! The fast analytical engine.
+//! The fast analytical engine: the scenario's plan timed with the tile/wave kernel model fed
+//! by the bandwidth chain, the dual-stage network cost per collective (all concurrent groups
+//! at once, the fastest algorithm per call), tile-level compute/communication overlap, then
+//! energy, the power wall and the lumped thermal model.
+//!
+//! Known blind spots (where the detailed engine should disagree): queueing and head-of-line
+//! blocking in the network, packet pipelining across hops, per-rank slack between collective
+//! steps, DRAM bank conflicts and refresh beyond the η(m, n) abstraction.
+
+pub mod kernel;
 pub mod network;
+
+use crate::collective::{self, Algorithm, Op as CollOp};
+use crate::engine::{Breakdown, Evaluator, OperatorTime, Report};
+use crate::error::Result;
+use crate::lower::{lower, Comm, OpKind, Plan};
+use crate::network::{ResourceKind, Topology};
+use crate::parallel::{Dim, ParallelScheme};
+use crate::scenario::Scenario;
+use crate::workload::Phase;
+use kernel::{attention_kernel, elementwise_kernel, gemm_kernel, time_kernel, DeviceRates, KernelTime};
+use network::{step_cost, NetScratch};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+/// One algorithm's cost per unit of collective size: Σ steps (hop + bytes × link_per_byte).
+#[derive(Clone, Debug)]
+struct UnitProfile {
+    algorithm: Algorithm,
+    /// (repeat, hop seconds, link seconds per byte of collective size)
+    steps: Vec<(f64, f64, f64)>,
+    /// Per network level: bytes crossing links of that level per byte of collective size
+    /// (all devices together).
+    level_byte_hops: Vec<f64>,
+}
+
+impl UnitProfile {
+    fn cost(&self, bytes: f64) -> (f64, f64) {
+        let mut hop = 0.0;
+        let mut link = 0.0;
+        for &(rep, h, l) in &self.steps {
+            hop += rep * h;
+            link += rep * l * bytes;
+        }
+        (hop, link)
+    }
+}
+
+type ProfileKey = (String, ParallelScheme, Vec<Dim>, CollOp, Option<Algorithm>);
+
+/// The fast engine. Holds caches of built topologies and per-collective unit profiles, keyed
+/// by network and group layout, so repeated evaluations (a search) pay routing once.
+#[derive(Debug, Default)]
+pub struct FastEngine {
+    topologies: RwLock<HashMap<String, Arc<Topology>>>,
+    profiles: RwLock<HashMap<ProfileKey, Arc<Vec<UnitProfile>>>>,
+}
+
+/// Timing of one communication call.
+#[derive(Clone, Copy, Debug, Default)]
+struct CommTime {
+    hop_s: f64,
+    link_s: f64,
+    network_energy_j: f64,
+}
+
+impl FastEngine {
+    /// A fresh engine with empty caches.
+    pub fn new() -> FastEngine {
+        FastEngine::default()
+    }
+
+    fn topology(&self, s: &Scenario) -> Arc<Topology> {
+        let key = s.system.network.to_string();
+        if let Ok(map) = self.topologies.read() {
+            if let Some(t) = map.get(&key) {
+                return t.clone();
+            }
+        }
+        let t = Arc::new(Topology::new(&s.system.network));
+        if let Ok(mut map) = self.topologies.write() {
+            map.insert(key, t.clone());
+        }
+        t
+    }
+
+    fn profiles(&self, s: &Scenario, topo: &Topology, c: &Comm) -> Result<Arc<Vec<UnitProfile>>> {
+        let forced = if c.op == CollOp::AllReduce { s.options.algorithm } else { None };
+        let key: ProfileKey = (s.system.network.to_string(), s.scheme, c.dims.clone(), c.op, forced);
+        if let Ok(map) = self.profiles.read() {
+            if let Some(p) = map.get(&key) {
+                return Ok(p.clone());
+            }
+        }
+        let groups = s.scheme.groups_of(&c.dims);
+        let candidates: Vec<Algorithm> = match forced {
+            Some(a) => vec![a],
+            None => c
+                .op
+                .algorithms()
+                .iter()
+                .copied()
+                .filter(|&a| collective::applicable(c.op, a, &groups))
+                .collect(),
+        };
+        let levels = s.system.network.levels.len();
+        let mut scratch = NetScratch::default();
+        let mut route = Vec::new();
+        let mut out = Vec::new();
+        for a in candidates {
+            let sched = collective::schedule(c.op, a, &groups, 1.0)?;
+            let mut steps = Vec::new();
+            let mut level_byte_hops = vec![0.0; levels];
+            for st in &sched.steps {
+                let cost = step_cost(topo, st, &mut scratch);
+                steps.push((st.repeat as f64, cost.hop_time_s, cost.link_time_s));
+                for f in &st.flows {
+                    topo.route(f.src as usize, f.dst as usize, &mut route);
+                    for &r in &route {
+                        let res = &topo.resources()[r as usize];
+                        if let ResourceKind::Link { .. } = res.kind {
+                            level_byte_hops[res.level as usize] += f.bytes * st.repeat as f64;
+                        }
+                    }
+                }
+            }
+            out.push(UnitProfile { algorithm: a, steps, level_byte_hops });
+        }
+        let p = Arc::new(out);
+        if let Ok(mut map) = self.profiles.write() {
+            map.insert(key, p.clone());
+        }
+        Ok(p)
+    }
+
+    fn comm_time(&self, s: &Scenario, topo: &Topology, c: &Comm) -> Result<CommTime> {
+        let groups_size: u32 = c.dims.iter().map(|&d| s.scheme.degree(d)).product();
+        if groups_size <= 1 || c.bytes <= 0.0 {
+            return Ok(CommTime::default());
+        }
+        let profiles = self.profiles(s, topo, c)?;
+        let mut best: Option<(f64, f64, &UnitProfile)> = None;
+        for p in profiles.iter() {
+            let (h, l) = p.cost(c.bytes);
+            if best.is_none_or(|(bh, bl, _)| h + l < bh + bl) {
+                best = Some((h, l, p));
+            }
+        }
+        let Some((hop, link, p)) = best else {
+            return Ok(CommTime::default());
+        };
+        let mut energy = 0.0;
+        for (lvl, &bh) in p.level_byte_hops.iter().enumerate() {
+            energy += bh * c.bytes * 8.0 * s.system.power.network_pj(lvl) * 1e-12;
+        }
+        // The schedule covers all devices; charge this device its share.
+        energy /= s.system.devices() as f64;
+        let _ = p.algorithm;
+        Ok(CommTime {
+            hop_s: hop,
+            link_s: link,
+            network_energy_j: energy,
+        })
+    }
+}
+
+/// Totals of one step at one KV length.
+#[derive(Clone, Debug, Default)]
+struct StepTotals {
+    time_s: f64,
+    compute_s: f64,
+    memory_s: f64,
+    exposed_net_s: f64,
+    overhead_s: f64,
+    dynamic_energy_j: f64,
+    operators: Vec<OperatorTime>,
+}
+
+fn kernel_energy(s: &Scenario, k: &KernelTime, tensor_rate: f64) -> f64 {
+    let p = &s.system.power;
+    let flop_pj = if k.tensor { p.tensor_pj_per_flop / tensor_rate } else { p.vector_pj_per_flop };
+    (k.flops * flop_pj + k.dram_bytes * p.dram_pj_per_byte + k.smem_bytes * p.sram_pj_per_byte) * 1e-12
+        + s.system
+            .vertical
+            .as_ref()
+            .map_or(0.0, |v| k.dram_bytes * 8.0 * v.energy_pj_per_bit * 1e-12)
+}
+
+impl FastEngine {
+    fn time_plan(&self, s: &Scenario, topo: &Topology, plan: &Plan, rates: &DeviceRates) -> Result<StepTotals> {
+        let mut t = StepTotals::default();
+        for class in &plan.classes {
+            let reps = class.count as f64;
+            let mut class_time = 0.0;
+            let mut last_gemm: Option<KernelTime> = None;
+            for op in &class.ops {
+                let (time, kind_name) = match &op.kind {
+                    OpKind::Gemm(g) => {
+                        let kt = time_kernel(rates, &gemm_kernel(rates, g));
+                        t.compute_s += kt.compute_s * reps;
+                        t.memory_s += kt.memory_s * reps;
+                        t.overhead_s += kt.overhead_s * reps;
+                        t.dynamic_energy_j += kernel_energy(s, &kt, g.tensor_rate) * reps;
+                        last_gemm = Some(kt);
+                        (kt.total_s, "gemm")
+                    }
+                    OpKind::Attention(a) => {
+                        let kt = time_kernel(rates, &attention_kernel(rates, a));
+                        t.compute_s += kt.compute_s * reps;
+                        t.memory_s += kt.memory_s * reps;
+                        t.overhead_s += kt.overhead_s * reps;
+                        t.dynamic_energy_j += kernel_energy(s, &kt, 1.0) * reps;
+                        last_gemm = None;
+                        (kt.total_s, "attention")
+                    }
+                    OpKind::Elementwise(e) => {
+                        let kt = time_kernel(rates, &elementwise_kernel(rates, e));
+                        t.compute_s += kt.compute_s * reps;
+                        t.memory_s += kt.memory_s * reps;
+                        t.overhead_s += kt.overhead_s * reps;
+                        t.dynamic_energy_j += kernel_energy(s, &kt, 1.0) * reps;
+                        last_gemm = None;
+                        (kt.total_s, "elementwise")
+                    }
+                    OpKind::Comm(c) => {
+                        let ct = self.comm_time(s, topo, c)?;
+                        t.dynamic_energy_j += ct.network_energy_j * reps;
+                        let launch = if ct.hop_s + ct.link_s > 0.0 { rates.kernel_overhead_s } else { 0.0 };
+                        t.overhead_s += launch * reps;
+                        let (h, l) = (ct.hop_s, ct.link_s);
+                        let exposed = match (s.options.overlap && c.overlaps_gemm, last_gemm) {
+                            (true, Some(g)) if g.waves > 1.0 => {
+                                // Tile-level overlap: wave i's communication under wave i+1's
+                                // compute. Replaces (GEMM body + comm) by the pipelined form.
+                                let c_body = g.total_s - g.overhead_s;
+                                let w = g.waves;
+                                let pipelined = c_body / w
+                                    + (c_body * (w - 1.0) / w).max(h + l * (w - 1.0) / w)
+                                    + (h + l / w);
+                                (pipelined - c_body).max(0.0)
+                            }
+                            _ => h + l,
+                        };
+                        t.exposed_net_s += exposed * reps;
+                        last_gemm = None;
+                        (exposed + launch, "comm")
+                    }
+                };
+                let _ = kind_name;
+                class_time += time;
+                t.operators.push(OperatorTime {
+                    class: class.name.to_string(),
+                    name: op.name.to_string(),
+                    time_s: time * reps,
+                });
+            }
+            if let Some(bytes) = plan.fsdp_gather_bytes_per_layer {
+                if class.name != "head" {
+                    let c = Comm {
+                        op: CollOp::AllGather,
+                        dims: vec![Dim::Dp],
+                        bytes: bytes / s.scheme.dp as f64,
+                        overlaps_gemm: false,
+                    };
+                    let ct = self.comm_time(s, topo, &c)?;
+                    let comm = ct.hop_s + ct.link_s;
+                    let hidden = if s.options.overlap { class_time.min(comm) } else { 0.0 };
+                    let extra = comm - hidden;
+                    t.exposed_net_s += extra * reps;
+                    t.dynamic_energy_j += ct.network_energy_j * reps;
+                    t.operators.push(OperatorTime {
+                        class: class.name.to_string(),
+                        name: "fsdp_all_gather".into(),
+                        time_s: extra * reps,
+                    });
+                    class_time += extra;
+                }
+            }
+            t.time_s += class_time * reps;
+        }
+        if let Some(c) = &plan.pipeline {
+            let ct = self.comm_time(s, topo, c)?;
+            let time = ct.hop_s + ct.link_s + rates.kernel_overhead_s;
+            t.exposed_net_s += ct.hop_s + ct.link_s;
+            t.overhead_s += rates.kernel_overhead_s;
+            t.dynamic_energy_j += ct.network_energy_j;
+            t.operators.push(OperatorTime {
+                class: "pipeline".into(),
+                name: "pp_send_recv".into(),
+                time_s: time,
+            });
+            t.time_s += time;
+        }
+        Ok(t)
+    }
+}
+
+impl Evaluator for FastEngine {
+    fn name(&self) -> &'static str {
+        "fast"
+    }
+
+    fn evaluate(&self, s: &Scenario) -> Result<Report> {
+        let start = std::time::Instant::now();
+        let topo = self.topology(s);
+        let rates = DeviceRates::of(&s.system);
+        let points = s.workload.kv_points();
+        let mut steps = Vec::with_capacity(points.len());
+        for &kv in &points {
+            let plan = lower(s, kv);
+            let totals = self.time_plan(s, &topo, &plan, &rates)?;
+            steps.push((plan.tokens_per_step, totals));
+        }
+        let mut report = summarize(s, "fast", &steps);
+        report.effective_memory_bandwidth_bytes_per_s = rates.dram_bw;
+        report.eval_time_s = start.elapsed().as_secs_f64();
+        Ok(report)
+    }
+}
+
+/// Turn per-KV-point step totals into the report: throughput and latency metrics, energy,
+/// power wall, temperature and feasibility.
+fn summarize(s: &Scenario, engine: &str, steps: &[(f64, StepTotals)]) -> Report {
+    let n = steps.len().max(1) as f64;
+    let pp = s.scheme.pp as f64;
+    let devices = s.system.devices() as f64;
+    let p = &s.system.power;
+    let mut stps = 0.0;
+    let mut utps = 0.0;
+    let mut step_time = 0.0;
+    let mut energy_dev = 0.0;
+    let mut tokens = 0.0;
+    for (tok, t) in steps {
+        stps += tok / t.time_s;
+        utps += match s.workload.phase {
+            Phase::Decode => 1.0 / (t.time_s * pp),
+            Phase::Prefill => s.workload.input_len as f64 / (t.time_s * pp),
+        };
+        step_time += t.time_s;
+        energy_dev += t.dynamic_energy_j + p.static_w * t.time_s;
+        tokens += tok;
+    }
+    stps /= n;
+    utps /= n;
+    step_time /= n;
+    let power = energy_dev / (step_time * n);
+    let thermal_r = s.system.thermal_resistance();
+    let scale = if power > p.tdp_w { (power / p.tdp_w).powf(-1.0 / 3.0) } else { 1.0 };
+    let power_after = power.min(p.tdp_w);
+    let temperature = p.ambient_c + thermal_r * power_after;
+    let footprint = s.memory_footprint();
+    let mut reasons = Vec::new();
+    if temperature > p.temperature_limit_c {
+        reasons.push(format!(
+            "temperature {temperature:.1} °C exceeds the {:.0} °C limit",
+            p.temperature_limit_c
+        ));
+    }
+    let energy_per_token = energy_dev * devices / tokens;
+    let mut breakdown = Breakdown::default();
+    for (_, t) in steps {
+        breakdown.compute_s += t.compute_s / n;
+        breakdown.memory_s += t.memory_s / n;
+        breakdown.exposed_network_s += t.exposed_net_s / n;
+        breakdown.overhead_s += t.overhead_s / n;
+    }
+    if let Some((_, first)) = steps.first() {
+        breakdown.operators = first
+            .operators
+            .iter()
+            .enumerate()
+            .map(|(i, o)| OperatorTime {
+                class: o.class.clone(),
+                name: o.name.clone(),
+                time_s: steps.iter().map(|(_, t)| t.operators.get(i).map_or(0.0, |x| x.time_s)).sum::<f64>() / n,
+            })
+            .collect();
+    }
+    let step_after = step_time / scale;
+    Report {
+        engine: engine.to_string(),
+        system: s.system.name.clone(),
+        model: s.model.name.clone(),
+        phase: s.workload.phase.name().to_string(),
+        batch: s.workload.batch,
+        parallel: s.scheme.describe(),
+        devices: s.system.devices(),
+        pe_count: s.system.pe_count().unwrap_or(0),
+        throughput_tokens_per_s: stps * scale,
+        utps_tokens_per_s: utps * scale,
+        ttft_s: (s.workload.phase == Phase::Prefill).then_some(step_after * pp),
+        tpot_s: (s.workload.phase == Phase::Decode).then_some(step_after * pp),
+        step_time_s: step_after,
+        energy_per_token_j: energy_per_token,
+        tokens_per_joule: 1.0 / energy_per_token,
+        power_w: power_after,
+        power_wall_scale: scale,
+        peak_temperature_c: temperature,
+        feasible: reasons.is_empty(),
+        infeasible_reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
+        effective_memory_bandwidth_bytes_per_s: 0.0,
+        memory_used_bytes: footprint.total(),
+        memory_capacity_bytes: footprint.capacity_bytes,
+        breakdown,
+        simulated_layers: None,
+        total_layers: s.model.layers,
+        events: None,
+        events_per_s: None,
+        eval_time_s: 0.0,
+    }
+}
+
+/// Summaries used by the detailed engine so both report the same way.
+pub mod summary {
+    pub use super::summarize_public as summarize;
+}
+
+/// Per-KV-point step result as seen by [`summarize_public`].
+#[derive(Clone, Debug, Default)]
+pub struct StepResult {
+    /// Tokens per step.
+    pub tokens: f64,
+    /// Step time, seconds.
+    pub time_s: f64,
+    /// Compute-bound share, seconds.
+    pub compute_s: f64,
+    /// Memory-bound share, seconds.
+    pub memory_s: f64,
+    /// Exposed network, seconds.
+    pub exposed_net_s: f64,
+    /// Launch overheads, seconds.
+    pub overhead_s: f64,
+    /// Dynamic energy of one device, joules.
+    pub dynamic_energy_j: f64,
+    /// Per operator.
+    pub operators: Vec<OperatorTime>,
+}
+
+/// Build a report from per-KV-point step results (shared by the engines so metrics, the
+/// power wall and the thermal check are defined once).
+pub fn summarize_public(s: &Scenario, engine: &str, steps: &[StepResult]) -> Report {
+    let converted: Vec<(f64, StepTotals)> = steps
+        .iter()
+        .map(|r| {
+            (
+                r.tokens,
+                StepTotals {
+                    time_s: r.time_s,
+                    compute_s: r.compute_s,
+                    memory_s: r.memory_s,
+                    exposed_net_s: r.exposed_net_s,
+                    overhead_s: r.overhead_s,
+                    dynamic_energy_j: r.dynamic_energy_j,
+                    operators: r.operators.clone(),
+                },
+            )
+        })
+        .collect();
+    summarize(s, engine, &converted)
+}
