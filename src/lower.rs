@@ -323,10 +323,21 @@ pub fn lower(s: &Scenario, kv_len: u32) -> Plan {
         let group = moe_ep * moe_tp;
         let group_tokens = t * (group / tp);
         let local_experts = experts / moe_ep;
-        // Routed token-expert pairs landing on this rank, and distinct local experts touched.
-        let pairs = group_tokens * k / moe_ep * imbalance;
-        let active = local_experts * (1.0 - (1.0 - k / experts).powf(group_tokens));
-        let active = active.max(1.0).min(local_experts);
+        // Routed token-expert pairs landing on the busiest rank, and the distinct local experts
+        // it touches. With uniform routing the busiest of `moe_ep` ranks carries about
+        // mean + sqrt(2 · mean · ln moe_ep) (balls into bins); `imbalance` scales on top.
+        let busiest = |mean: f64| {
+            if moe_ep > 1.0 {
+                mean + (2.0 * mean * moe_ep.ln()).sqrt()
+            } else {
+                mean
+            }
+        };
+        let pairs_mean = group_tokens * k / moe_ep;
+        let pairs = busiest(pairs_mean).min(group_tokens.min(local_experts * group_tokens)) * imbalance;
+        let pairs = pairs.max(pairs_mean * imbalance);
+        let active_mean = local_experts * (1.0 - (1.0 - k / experts).powf(group_tokens));
+        let active = busiest(active_mean).min(local_experts).max(1.0);
         let rows = (pairs / active).max(1.0);
         let f = e.expert_ffn as f64 / moe_tp;
         let per_rank_tokens = (group_tokens / group).max(1.0 / group);

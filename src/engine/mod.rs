@@ -6,6 +6,7 @@
 //!   tiles); seconds per scenario. It shares the description, the lowering, the routing and
 //!   the collective schedules with the fast engine, and no timing code.
 
+pub mod detailed;
 pub mod fast;
 pub mod report;
 

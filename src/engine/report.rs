@@ -6,9 +6,9 @@ use serde::Serialize;
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct OperatorTime {
     /// Layer class (`dense`, `moe`, `head`, `pipeline`).
-    pub class: String,
+    pub class: &'static str,
     /// Operator name.
-    pub name: String,
+    pub name: &'static str,
     /// Seconds per step (all repetitions).
     pub time_s: f64,
 }

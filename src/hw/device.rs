@@ -87,6 +87,10 @@ pub struct Device {
     /// Tiles resident per PE at once (occupancy).
     #[serde(default = "one")]
     pub occupancy: u32,
+    /// Smallest M (rows) of one tensor instruction; fewer rows are padded up to it
+    /// (16 for mma.sync-style units, 64 for Hopper wgmma / Blackwell tcgen05).
+    #[serde(default = "sixteen")]
+    pub mma_min_m: u32,
     /// Area budget used to derive the PE count.
     #[serde(default)]
     pub area: Option<AreaBudget>,
@@ -94,6 +98,10 @@ pub struct Device {
 
 fn one() -> u32 {
     1
+}
+
+fn sixteen() -> u32 {
+    16
 }
 
 impl Device {
@@ -123,6 +131,9 @@ impl Device {
         }
         if !(self.kernel_overhead_s >= 0.0 && self.kernel_overhead_s < 1.0) {
             return Err(invalid(f("kernel_overhead_s"), self.kernel_overhead_s, "must be in [0, 1) seconds"));
+        }
+        if self.mma_min_m == 0 {
+            return Err(invalid(f("mma_min_m"), 0, "must be at least 1"));
         }
         if self.occupancy == 0 {
             return Err(invalid(f("occupancy"), 0, "must be at least 1"));

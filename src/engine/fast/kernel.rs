@@ -34,6 +34,8 @@ pub struct DeviceRates {
     pub wave_bytes: f64,
     /// Software pipeline stages.
     pub stages: f64,
+    /// Rows of the smallest tensor instruction.
+    pub mma_min_m: f64,
 }
 
 impl DeviceRates {
@@ -59,6 +61,7 @@ impl DeviceRates {
             kernel_overhead_s: d.kernel_overhead_s,
             wave_bytes: system.memory.wave_bytes(),
             stages: 3.0,
+            mma_min_m: d.mma_min_m as f64,
         }
     }
 }
@@ -131,7 +134,10 @@ pub fn time_kernel(r: &DeviceRates, k: &TiledKernel) -> KernelTime {
         }
         let active_pes = (active_tiles / r.occupancy).ceil().min(r.pes).max(1.0);
         let tiles_per_pe = active_tiles / active_pes;
-        let pe_bw = (r.dram_bw / active_pes).min(r.dram_bw_per_pe_cap);
+        // A PE keeps (S − 1) stages of its tiles in flight; Little's law bounds what that
+        // draws over one round trip.
+        let in_flight = (s - 1.0).max(1.0) * k.smem_bytes_per_iter * tiles_per_pe;
+        let pe_bw = (r.dram_bw / active_pes).min(r.dram_bw_per_pe_cap).min(in_flight / r.round_trip_s);
         let mem_t = (dram_per_iter * tiles_per_pe / pe_bw).max(k.smem_bytes_per_iter * tiles_per_pe / r.smem_bw_per_pe);
         let comp_t = k.flops_per_iter * tiles_per_pe / flops_rate;
         let body = if iters >= s {
@@ -167,10 +173,10 @@ fn round_up(x: f64, to: f64) -> f64 {
     (x / to).ceil() * to
 }
 
-/// Tile a GEMM: block tile (tb_m × tb_n × 64), M padded to the tensor instruction's 16 rows,
+/// Tile a GEMM: block tile (tb_m × tb_n × 64), M padded to the tensor instruction's rows,
 /// split-K when the output grid is too small to fill the device.
 pub fn gemm_kernel(r: &DeviceRates, g: &Gemm) -> TiledKernel {
-    let tb_m = if g.m <= 64.0 { round_up(g.m.max(1.0), 16.0) } else { 128.0 };
+    let tb_m = if g.m <= 64.0 { round_up(g.m.max(1.0), r.mma_min_m).min(128.0) } else { 128.0 };
     let tb_n = if g.m <= 64.0 { 128.0 } else { 256.0 };
     let tb_k = 64.0;
     let out_tiles = (g.m / tb_m).ceil() * (g.n / tb_n).ceil() * g.count;
@@ -199,11 +205,11 @@ pub fn gemm_kernel(r: &DeviceRates, g: &Gemm) -> TiledKernel {
 
 /// Tile attention (flash style): one tile per (sequence, KV head, query block, KV chunk); the
 /// KV chunk count grows until the device is full (split-KV decoding). Queries sharing a KV
-/// head are batched into the tensor instruction's rows, padded to 16.
+/// head are batched into the tensor instruction's rows, padded to its minimum M.
 pub fn attention_kernel(r: &DeviceRates, a: &AttentionCore) -> TiledKernel {
     let group = (a.heads / a.kv_heads).max(1.0);
     let q_rows = group * a.q_len;
-    let tb_m = if q_rows <= 64.0 { round_up(q_rows, 16.0) } else { 128.0 };
+    let tb_m = if q_rows <= 64.0 { round_up(q_rows, r.mma_min_m).min(128.0) } else { 128.0 };
     let q_blocks = (q_rows / tb_m).ceil();
     let chunk = 64.0;
     let kv_iters_total = (a.kv_len / chunk).ceil().max(1.0);

@@ -46,13 +46,25 @@ impl UnitProfile {
     }
 }
 
-type ProfileKey = (String, ParallelScheme, Vec<Dim>, CollOp, Option<Algorithm>);
+/// (network hash, scheme, parallel dimensions as a bit mask, operation, forced algorithm)
+type ProfileKey = (u64, ParallelScheme, u8, CollOp, Option<Algorithm>);
+
+fn dims_mask(dims: &[Dim]) -> u8 {
+    dims.iter().fold(0u8, |m, &d| m | (1 << d as u8))
+}
+
+fn network_key(s: &Scenario) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    s.system.network.to_string().hash(&mut h);
+    h.finish()
+}
 
 /// The fast engine. Holds caches of built topologies and per-collective unit profiles, keyed
 /// by network and group layout, so repeated evaluations (a search) pay routing once.
 #[derive(Debug, Default)]
 pub struct FastEngine {
-    topologies: RwLock<HashMap<String, Arc<Topology>>>,
+    topologies: RwLock<HashMap<u64, Arc<Topology>>>,
     profiles: RwLock<HashMap<ProfileKey, Arc<Vec<UnitProfile>>>>,
 }
 
@@ -70,8 +82,7 @@ impl FastEngine {
         FastEngine::default()
     }
 
-    fn topology(&self, s: &Scenario) -> Arc<Topology> {
-        let key = s.system.network.to_string();
+    fn topology(&self, s: &Scenario, key: u64) -> Arc<Topology> {
         if let Ok(map) = self.topologies.read() {
             if let Some(t) = map.get(&key) {
                 return t.clone();
@@ -84,9 +95,9 @@ impl FastEngine {
         t
     }
 
-    fn profiles(&self, s: &Scenario, topo: &Topology, c: &Comm) -> Result<Arc<Vec<UnitProfile>>> {
+    fn profiles(&self, s: &Scenario, net: u64, topo: &Topology, c: &Comm) -> Result<Arc<Vec<UnitProfile>>> {
         let forced = if c.op == CollOp::AllReduce { s.options.algorithm } else { None };
-        let key: ProfileKey = (s.system.network.to_string(), s.scheme, c.dims.clone(), c.op, forced);
+        let key: ProfileKey = (net, s.scheme, dims_mask(&c.dims), c.op, forced);
         if let Ok(map) = self.profiles.read() {
             if let Some(p) = map.get(&key) {
                 return Ok(p.clone());
@@ -133,12 +144,12 @@ impl FastEngine {
         Ok(p)
     }
 
-    fn comm_time(&self, s: &Scenario, topo: &Topology, c: &Comm) -> Result<CommTime> {
+    fn comm_time(&self, s: &Scenario, net: u64, topo: &Topology, c: &Comm) -> Result<CommTime> {
         let groups_size: u32 = c.dims.iter().map(|&d| s.scheme.degree(d)).product();
         if groups_size <= 1 || c.bytes <= 0.0 {
             return Ok(CommTime::default());
         }
-        let profiles = self.profiles(s, topo, c)?;
+        let profiles = self.profiles(s, net, topo, c)?;
         let mut best: Option<(f64, f64, &UnitProfile)> = None;
         for p in profiles.iter() {
             let (h, l) = p.cost(c.bytes);
@@ -164,6 +175,39 @@ impl FastEngine {
     }
 }
 
+/// Tile-level overlap of a GEMM of `compute_s` in `waves` waves with a collective of latency
+/// part `hop_s` and bandwidth part `link_s`: wave i's communication runs under wave i+1's
+/// compute, so the result is a compute-only prologue, an overlapped body and a
+/// communication-only epilogue. Without several waves nothing overlaps.
+pub fn overlapped_time(compute_s: f64, waves: f64, hop_s: f64, link_s: f64) -> f64 {
+    if waves <= 1.0 {
+        return compute_s + hop_s + link_s;
+    }
+    let w = waves;
+    compute_s / w + (compute_s * (w - 1.0) / w).max(hop_s + link_s * (w - 1.0) / w) + (hop_s + link_s / w)
+}
+
+/// A GEMM fused with a collective on one device of `system` (AG-GEMM, GEMM-RS style kernels):
+/// the GEMM through the kernel model, the collective through the dual-stage model, combined
+/// tile by tile when `overlap`. Returns seconds.
+pub fn fused_gemm_collective(
+    system: &crate::hw::System,
+    gemm: &crate::lower::Gemm,
+    collective: &collective::CollectiveCase,
+    overlap: bool,
+) -> Result<f64> {
+    let rates = DeviceRates::of(system);
+    let k = time_kernel(&rates, &gemm_kernel(&rates, gemm));
+    let c = network::collective_timing(collective)?;
+    let body = k.total_s - k.overhead_s;
+    let t = if overlap {
+        overlapped_time(body, k.waves, c.cost.hop_time_s, c.cost.link_time_s)
+    } else {
+        body + c.cost.total_s()
+    };
+    Ok(t + k.overhead_s)
+}
+
 /// Totals of one step at one KV length.
 #[derive(Clone, Debug, Default)]
 struct StepTotals {
@@ -187,7 +231,7 @@ fn kernel_energy(s: &Scenario, k: &KernelTime, tensor_rate: f64) -> f64 {
 }
 
 impl FastEngine {
-    fn time_plan(&self, s: &Scenario, topo: &Topology, plan: &Plan, rates: &DeviceRates) -> Result<StepTotals> {
+    fn time_plan(&self, s: &Scenario, net: u64, topo: &Topology, plan: &Plan, rates: &DeviceRates) -> Result<StepTotals> {
         let mut t = StepTotals::default();
         for class in &plan.classes {
             let reps = class.count as f64;
@@ -223,7 +267,7 @@ impl FastEngine {
                         (kt.total_s, "elementwise")
                     }
                     OpKind::Comm(c) => {
-                        let ct = self.comm_time(s, topo, c)?;
+                        let ct = self.comm_time(s, net, topo, c)?;
                         t.dynamic_energy_j += ct.network_energy_j * reps;
                         let launch = if ct.hop_s + ct.link_s > 0.0 { rates.kernel_overhead_s } else { 0.0 };
                         t.overhead_s += launch * reps;
@@ -233,11 +277,7 @@ impl FastEngine {
                                 // Tile-level overlap: wave i's communication under wave i+1's
                                 // compute. Replaces (GEMM body + comm) by the pipelined form.
                                 let c_body = g.total_s - g.overhead_s;
-                                let w = g.waves;
-                                let pipelined = c_body / w
-                                    + (c_body * (w - 1.0) / w).max(h + l * (w - 1.0) / w)
-                                    + (h + l / w);
-                                (pipelined - c_body).max(0.0)
+                                (overlapped_time(c_body, g.waves, h, l) - c_body).max(0.0)
                             }
                             _ => h + l,
                         };
@@ -249,8 +289,8 @@ impl FastEngine {
                 let _ = kind_name;
                 class_time += time;
                 t.operators.push(OperatorTime {
-                    class: class.name.to_string(),
-                    name: op.name.to_string(),
+                    class: class.name,
+                    name: op.name,
                     time_s: time * reps,
                 });
             }
@@ -262,15 +302,15 @@ impl FastEngine {
                         bytes: bytes / s.scheme.dp as f64,
                         overlaps_gemm: false,
                     };
-                    let ct = self.comm_time(s, topo, &c)?;
+                    let ct = self.comm_time(s, net, topo, &c)?;
                     let comm = ct.hop_s + ct.link_s;
                     let hidden = if s.options.overlap { class_time.min(comm) } else { 0.0 };
                     let extra = comm - hidden;
                     t.exposed_net_s += extra * reps;
                     t.dynamic_energy_j += ct.network_energy_j * reps;
                     t.operators.push(OperatorTime {
-                        class: class.name.to_string(),
-                        name: "fsdp_all_gather".into(),
+                        class: class.name,
+                        name: "fsdp_all_gather",
                         time_s: extra * reps,
                     });
                     class_time += extra;
@@ -279,14 +319,14 @@ impl FastEngine {
             t.time_s += class_time * reps;
         }
         if let Some(c) = &plan.pipeline {
-            let ct = self.comm_time(s, topo, c)?;
+            let ct = self.comm_time(s, net, topo, c)?;
             let time = ct.hop_s + ct.link_s + rates.kernel_overhead_s;
             t.exposed_net_s += ct.hop_s + ct.link_s;
             t.overhead_s += rates.kernel_overhead_s;
             t.dynamic_energy_j += ct.network_energy_j;
             t.operators.push(OperatorTime {
-                class: "pipeline".into(),
-                name: "pp_send_recv".into(),
+                class: "pipeline",
+                name: "pp_send_recv",
                 time_s: time,
             });
             t.time_s += time;
@@ -302,13 +342,14 @@ impl Evaluator for FastEngine {
 
     fn evaluate(&self, s: &Scenario) -> Result<Report> {
         let start = std::time::Instant::now();
-        let topo = self.topology(s);
+        let net = network_key(s);
+        let topo = self.topology(s, net);
         let rates = DeviceRates::of(&s.system);
         let points = s.workload.kv_points();
         let mut steps = Vec::with_capacity(points.len());
         for &kv in &points {
             let plan = lower(s, kv);
-            let totals = self.time_plan(s, &topo, &plan, &rates)?;
+            let totals = self.time_plan(s, net, &topo, &plan, &rates)?;
             steps.push((plan.tokens_per_step, totals));
         }
         let mut report = summarize(s, "fast", &steps);
@@ -370,8 +411,8 @@ fn summarize(s: &Scenario, engine: &str, steps: &[(f64, StepTotals)]) -> Report 
             .iter()
             .enumerate()
             .map(|(i, o)| OperatorTime {
-                class: o.class.clone(),
-                name: o.name.clone(),
+                class: o.class,
+                name: o.name,
                 time_s: steps.iter().map(|(_, t)| t.operators.get(i).map_or(0.0, |x| x.time_s)).sum::<f64>() / n,
             })
             .collect();
