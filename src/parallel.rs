@@ -157,7 +157,7 @@ impl ParallelScheme {
             ));
         }
         let heads = model.attention.heads();
-        if heads % self.tp != 0 {
+        if !heads.is_multiple_of(self.tp) {
             return Err(invalid(
                 "--parallel tp",
                 self.tp,
@@ -165,7 +165,7 @@ impl ParallelScheme {
             ));
         }
         if let Attention::Gqa { kv_heads, .. } = model.attention {
-            if self.tp > kv_heads && self.tp % kv_heads != 0 {
+            if self.tp > kv_heads && !self.tp.is_multiple_of(kv_heads) {
                 return Err(invalid(
                     "--parallel tp",
                     self.tp,
@@ -177,7 +177,7 @@ impl ParallelScheme {
             None if self.ep > 1 => {
                 return Err(invalid("--parallel ep", self.ep, format!("{} is dense; expert parallelism needs an MoE model (use ep=1)", model.name)));
             }
-            Some(m) if m.routed_experts % self.ep != 0 => {
+            Some(m) if !m.routed_experts.is_multiple_of(self.ep) => {
                 return Err(invalid(
                     "--parallel ep",
                     self.ep,
@@ -223,17 +223,17 @@ impl ParallelScheme {
     /// Every scheme for `devices` devices (all ordered factorisations into six degrees,
     /// with and without FSDP where dp > 1).
     pub fn enumerate(devices: u32) -> Vec<ParallelScheme> {
-        let divisors: Vec<u32> = (1..=devices).filter(|d| devices % d == 0).collect();
+        let divisors: Vec<u32> = (1..=devices).filter(|d| devices.is_multiple_of(*d)).collect();
         let mut out = Vec::new();
         for &tp in &divisors {
             let r1 = devices / tp;
-            for &ep in divisors.iter().filter(|&&d| r1 % d == 0) {
+            for &ep in divisors.iter().filter(|&&d| r1.is_multiple_of(d)) {
                 let r2 = r1 / ep;
-                for &sp in divisors.iter().filter(|&&d| r2 % d == 0) {
+                for &sp in divisors.iter().filter(|&&d| r2.is_multiple_of(d)) {
                     let r3 = r2 / sp;
-                    for &cp in divisors.iter().filter(|&&d| r3 % d == 0) {
+                    for &cp in divisors.iter().filter(|&&d| r3.is_multiple_of(d)) {
                         let r4 = r3 / cp;
-                        for &dp in divisors.iter().filter(|&&d| r4 % d == 0) {
+                        for &dp in divisors.iter().filter(|&&d| r4.is_multiple_of(d)) {
                             let pp = r4 / dp;
                             for fsdp in [false, true] {
                                 if fsdp && dp == 1 {

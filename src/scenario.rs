@@ -116,7 +116,7 @@ impl Scenario {
             (Some(m), MoeMapping::ReplaceOnly) => {
                 let ranks = p.tp * p.ep;
                 let mut ep = ranks.min(m.routed_experts);
-                while ranks % ep != 0 || m.routed_experts % ep != 0 {
+                while !ranks.is_multiple_of(ep) || !m.routed_experts.is_multiple_of(ep) {
                     ep -= 1;
                 }
                 (ep, ranks / ep)

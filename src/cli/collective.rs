@@ -69,7 +69,7 @@ pub struct CollectiveOutput {
 /// Build the case from arguments.
 pub fn case(a: &CollectiveArgs) -> crate::error::Result<CollectiveCase> {
     let bytes = parse_quantity(&a.bytes, Dimension::Bytes).map_err(|m| crate::error::invalid("--bytes", &a.bytes, m))?;
-    if !(bytes > 0.0) {
+    if bytes.is_nan() || bytes <= 0.0 {
         return Err(crate::error::invalid("--bytes", &a.bytes, "must be positive"));
     }
     if let Some(p) = a.packet_bytes {

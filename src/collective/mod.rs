@@ -211,6 +211,9 @@ pub fn applicable(op: Op, algorithm: Algorithm, groups: &Groups) -> bool {
     }
 }
 
+/// What one rank sends in a step: pushes (from rank, to rank, bytes) for a given rank.
+type RankFlows<'a> = dyn Fn(usize, &mut Vec<(usize, usize, f64)>) + 'a;
+
 /// Build the schedule of `op` by `algorithm` over `groups`, `bytes` per the module's convention.
 pub fn schedule(op: Op, algorithm: Algorithm, groups: &Groups, bytes: f64) -> Result<Schedule> {
     if !applicable(op, algorithm, groups) {
@@ -233,7 +236,7 @@ pub fn schedule(op: Op, algorithm: Algorithm, groups: &Groups, bytes: f64) -> Re
     }
     let g = groups.size();
     let mut steps: Vec<Step> = Vec::new();
-    let mut push = |repeat: u32, f: &dyn Fn(usize, &mut Vec<(usize, usize, f64)>)| {
+    let mut push = |repeat: u32, f: &RankFlows| {
         if repeat == 0 {
             return;
         }

@@ -193,7 +193,7 @@ impl System {
             return Err(invalid("--devices", 0, "need at least one device"));
         }
         let inner: usize = self.network.levels.iter().rev().skip(1).map(|l| l.size()).product();
-        if devices % inner != 0 {
+        if !devices.is_multiple_of(inner) {
             return Err(invalid(
                 "--devices",
                 devices,
@@ -205,7 +205,7 @@ impl System {
         };
         let n = devices / inner;
         if matches!(outer.kind, crate::network::LevelKind::Mesh | crate::network::LevelKind::Torus) {
-            let r = (1..=n).rev().find(|r| n % r == 0 && r * r <= n).unwrap_or(1);
+            let r = (1..=n).rev().find(|r| n.is_multiple_of(*r) && r * r <= n).unwrap_or(1);
             outer.shape = (n / r, r);
         } else {
             outer.shape = (n, 1);

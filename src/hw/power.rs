@@ -72,7 +72,7 @@ impl Power {
                 format!("must exceed ambient_c = {}", self.ambient_c),
             ));
         }
-        if self.network_pj_per_bit.iter().any(|v| !(*v >= 0.0)) {
+        if self.network_pj_per_bit.iter().any(|v| v.is_nan() || *v < 0.0) {
             return Err(invalid(format!("{path}.network_pj_per_bit"), "negative", "must be non-negative"));
         }
         Ok(())
