@@ -25,9 +25,9 @@ pub trait Evaluator: Send + Sync {
     fn evaluate(&self, scenario: &Scenario) -> Result<Report>;
 }
 
-/// The detailed engine as an [`Evaluator`].
+/// The detailed engine as an [`Evaluator`], with its default window and network settings.
 pub fn detailed_evaluator() -> Result<Box<dyn Evaluator>> {
-    Err(crate::error::invalid("--engine", "detailed", "the detailed scenario engine is not part of this build"))
+    Ok(Box::new(detailed::DetailedEngine::default()))
 }
 
 /// Time a stand-alone collective with the detailed engine.

@@ -40,8 +40,8 @@ pub fn points(model: &str, file: &str) -> Vec<(f64, f64)> {
 #[test]
 fn b200_vllm_decode_accuracy_guard() {
     for (model, file, guard) in [
-        ("llama-3-70b", "validation/references/vllm-b200/benchmark_summary_llama_3_70b.csv", 22.0),
-        ("qwen3-235b-a22b", "validation/references/vllm-b200/benchmark_summary_qwen_235b.csv", 16.0),
+        ("llama-3-70b", "validation/references/vllm-b200/benchmark_summary_llama_3_70b.csv", 17.0),
+        ("qwen3-235b-a22b", "validation/references/vllm-b200/benchmark_summary_qwen_235b.csv", 15.0),
     ] {
         let p = points(model, file);
         assert_eq!(p.len(), 10);

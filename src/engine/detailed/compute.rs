@@ -1,0 +1,439 @@
+//! Compute tiles on processing elements, driving the detailed DRAM model.
+//!
+//! A kernel is a grid of tiles. A block scheduler hands tiles to PEs as slots free up (each
+//! PE holds `occupancy` tiles). A tile walks its iterations: it keeps up to `stages − 1`
+//! iterations of operand loads in flight as real DRAM transactions (addresses laid out
+//! contiguously per tile, so streaming is visible to the row buffers), and an iteration's
+//! math starts once its loads have all completed and the PE's tensor (or vector) unit is
+//! free — the PE's resident tiles take turns on it. A finished tile writes its output and
+//! frees its slot. The kernel ends when the last write completes.
+//!
+//! Sampling. Kernels whose DRAM transactions exceed a budget are simulated on a sample:
+//! every full wave is represented by one simulated wave, and iterations are truncated to a
+//! sampled count whose time is scaled to the full count; the tail wave is simulated
+//! separately. `KernelRun::sampled_fraction` reports how much was simulated.
+
+use crate::dram::{Completion, EnqueueError, MemorySystem, Request};
+use crate::error::{invalid, Result};
+use crate::sim::{EventQueue, Picos, SimTime};
+use std::collections::VecDeque;
+
+/// Per-device compute resources of the detailed engine.
+#[derive(Clone, Copy, Debug)]
+pub struct ComputeConfig {
+    /// Processing elements.
+    pub pes: u32,
+    /// Tiles resident per PE.
+    pub occupancy: u32,
+    /// Tensor FLOP/s of one PE at 16 bits (after the utilisation cap).
+    pub tensor_flops_per_s: f64,
+    /// Vector FLOP/s of one PE.
+    pub vector_flops_per_s: f64,
+    /// Software-pipeline stages.
+    pub stages: u32,
+    /// Launch cost per kernel.
+    pub kernel_overhead: Picos,
+    /// Bytes of one DRAM transaction.
+    pub transaction_bytes: u64,
+    /// DRAM transactions simulated per kernel before sampling starts.
+    pub request_budget: u64,
+    /// Addressable bytes of the memory (addresses wrap inside it).
+    pub capacity_bytes: u64,
+}
+
+/// One kernel in tile form, as the detailed engine cuts it.
+#[derive(Clone, Copy, Debug)]
+pub struct TileKernel {
+    /// Tiles.
+    pub tiles: u64,
+    /// Iterations per tile.
+    pub iters: u64,
+    /// DRAM bytes read per tile-iteration.
+    pub read_bytes_per_iter: u64,
+    /// DRAM bytes written per tile at its end.
+    pub write_bytes_per_tile: u64,
+    /// FLOPs per tile-iteration.
+    pub flops_per_iter: f64,
+    /// Tensor-unit work (else vector).
+    pub tensor: bool,
+    /// Tensor rate multiplier (2 for FP8).
+    pub tensor_rate: f64,
+    /// Base address of the kernel's data.
+    pub base_addr: u64,
+}
+
+/// Outcome of one kernel.
+#[derive(Clone, Debug, Default)]
+pub struct KernelRun {
+    /// Duration, launch included.
+    pub time: Picos,
+    /// Completion time of each wave's worth of tiles (for tile-level overlap).
+    pub wave_ends: Vec<Picos>,
+    /// DRAM bytes moved (whole kernel, extrapolated when sampled).
+    pub dram_bytes: f64,
+    /// Time the PEs' math units were busy, summed over PEs (extrapolated).
+    pub busy_compute: Picos,
+    /// Events processed (this simulation's own plus the memory's).
+    pub events: u64,
+    /// Fraction of the kernel's transactions simulated.
+    pub sampled_fraction: f64,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Ev {
+    /// A PE's math unit finished an iteration of a tile slot.
+    ComputeDone { slot: u32 },
+}
+
+#[derive(Clone, Debug, Default)]
+struct Slot {
+    active: bool,
+    tile: u64,
+    next_issue: u64,
+    next_compute: u64,
+    /// Outstanding loads of iterations next_compute .. next_issue, by iteration mod stages.
+    pending: Vec<u32>,
+    writes_pending: u32,
+    waiting_for_unit: bool,
+}
+
+/// One device: its memory and its PEs.
+pub struct DeviceSim {
+    mem: MemorySystem,
+    cfg: ComputeConfig,
+    events: u64,
+    completions: Vec<Completion>,
+}
+
+impl DeviceSim {
+    /// A device over an already built memory system.
+    pub fn new(mem: MemorySystem, cfg: ComputeConfig) -> Result<DeviceSim> {
+        if cfg.pes == 0 || cfg.occupancy == 0 || cfg.stages < 2 || cfg.transaction_bytes == 0 {
+            return Err(invalid("detailed.compute", format!("{cfg:?}"), "needs PEs, occupancy, ≥ 2 stages and a transaction size"));
+        }
+        Ok(DeviceSim {
+            mem,
+            cfg,
+            events: 0,
+            completions: Vec::new(),
+        })
+    }
+
+    /// The memory system (for statistics).
+    pub fn memory(&mut self) -> &mut MemorySystem {
+        &mut self.mem
+    }
+
+    /// Events processed so far.
+    pub fn events(&self) -> u64 {
+        self.events + self.mem.events_processed()
+    }
+
+    /// Run a kernel starting at the memory's current time; returns its timing.
+    pub fn run_kernel(&mut self, k: &TileKernel) -> Result<KernelRun> {
+        let slots_total = (self.cfg.pes * self.cfg.occupancy) as u64;
+        let reqs_per_iter = k.read_bytes_per_iter.div_ceil(self.cfg.transaction_bytes);
+        let total_reqs = k.tiles * (k.iters * reqs_per_iter + k.write_bytes_per_tile.div_ceil(self.cfg.transaction_bytes));
+        let start = self.mem.now();
+        if total_reqs <= self.cfg.request_budget || k.tiles == 0 {
+            let (end, wave_ends, busy) = self.simulate(k, k.tiles, k.iters)?;
+            let time = end - start;
+            return Ok(KernelRun {
+                time: time + self.cfg.kernel_overhead,
+                wave_ends,
+                dram_bytes: (k.tiles * (k.iters * k.read_bytes_per_iter + k.write_bytes_per_tile)) as f64,
+                busy_compute: busy,
+                events: 0,
+                sampled_fraction: 1.0,
+            });
+        }
+        // Sampled: one full wave and the tail wave, each at two truncated iteration counts;
+        // the difference gives the steady per-iteration time free of the pipeline's ramp.
+        let wave = slots_total.min(k.tiles);
+        let full_waves = k.tiles / wave;
+        let tail = k.tiles - full_waves * wave;
+        let per_wave_reqs = wave * reqs_per_iter.max(1);
+        let sim_iters = (self.cfg.request_budget / 3 / per_wave_reqs.max(1))
+            .max(2 * self.cfg.stages as u64 + 2)
+            .min(k.iters);
+        let mut total = Picos(0);
+        let mut wave_ends = Vec::new();
+        let mut busy = Picos(0);
+        let mut simulated = 0;
+        for (count, tiles) in [(full_waves, wave), (u64::from(tail > 0), tail)] {
+            if count == 0 || tiles == 0 {
+                continue;
+            }
+            let (t, b) = self.extrapolated(k, tiles, sim_iters)?;
+            for _ in 0..count {
+                total = total + t;
+                wave_ends.push(total);
+            }
+            busy = busy + Picos(b.0 * count);
+            simulated += tiles * sim_iters * reqs_per_iter * 3 / 2;
+        }
+        Ok(KernelRun {
+            time: total + self.cfg.kernel_overhead,
+            wave_ends,
+            dram_bytes: (k.tiles * (k.iters * k.read_bytes_per_iter + k.write_bytes_per_tile)) as f64,
+            busy_compute: busy,
+            events: 0,
+            sampled_fraction: (simulated as f64 / total_reqs.max(1) as f64).min(1.0),
+        })
+    }
+
+    /// Time of one wave of `tiles` tiles at the kernel's full iteration count, from runs at
+    /// `sim_iters / 2` and `sim_iters` iterations (linear in the iteration count).
+    fn extrapolated(&mut self, k: &TileKernel, tiles: u64, sim_iters: u64) -> Result<(Picos, Picos)> {
+        if sim_iters >= k.iters {
+            let t0 = self.mem.now();
+            let (end, _, busy) = self.simulate(k, tiles, k.iters)?;
+            return Ok((end - t0, busy));
+        }
+        let half = (sim_iters / 2).max(1);
+        let t0 = self.mem.now();
+        let (end_a, _, busy_a) = self.simulate(k, tiles, half)?;
+        let ta = (end_a - t0).0 as f64;
+        let t1 = self.mem.now();
+        let (end_b, _, busy_b) = self.simulate(k, tiles, sim_iters)?;
+        let tb = (end_b - t1).0 as f64;
+        let slope = ((tb - ta) / (sim_iters - half) as f64).max(0.0);
+        let full = tb + slope * (k.iters - sim_iters) as f64;
+        let busy_slope = (busy_b.0 as f64 - busy_a.0 as f64) / (sim_iters - half) as f64;
+        let busy = busy_b.0 as f64 + busy_slope.max(0.0) * (k.iters - sim_iters) as f64;
+        Ok((Picos(full.round() as u64), Picos(busy.round() as u64)))
+    }
+
+    /// Simulate `tiles` tiles of `iters` iterations; returns (end time, wave end offsets,
+    /// math-unit busy time).
+    fn simulate(&mut self, k: &TileKernel, tiles: u64, iters: u64) -> Result<(SimTime, Vec<Picos>, Picos)> {
+        let cfg = self.cfg;
+        let start = self.mem.now();
+        let stages = cfg.stages as u64;
+        let nslots = (cfg.pes * cfg.occupancy) as usize;
+        let mut slots: Vec<Slot> = vec![
+            Slot {
+                pending: vec![0; stages as usize],
+                ..Slot::default()
+            };
+            nslots
+        ];
+        let mut unit_busy = vec![false; cfg.pes as usize];
+        let mut unit_queue: Vec<VecDeque<u32>> = vec![VecDeque::new(); cfg.pes as usize];
+        let mut queue: EventQueue<Ev> = EventQueue::new();
+        queue
+            .advance_now(start)
+            .map_err(|e| invalid("detailed.compute", e.to_string(), "event time went backwards"))?;
+        let mut backlog: VecDeque<Request> = VecDeque::new();
+        let mut next_tile = 0u64;
+        let mut done_tiles = 0u64;
+        let mut wave_ends = Vec::new();
+        let wave = nslots as u64;
+        let reqs_per_iter = k.read_bytes_per_iter.div_ceil(cfg.transaction_bytes);
+        let writes_per_tile = k.write_bytes_per_tile.div_ceil(cfg.transaction_bytes);
+        let tile_bytes = iters * k.read_bytes_per_iter.max(1) + k.write_bytes_per_tile;
+        let rate = if k.tensor { cfg.tensor_flops_per_s * k.tensor_rate } else { cfg.vector_flops_per_s };
+        let iter_time = Picos(((k.flops_per_iter / rate.max(1.0)) * 1e12).round().max(0.0) as u64);
+        let mut busy_total = Picos(0);
+        let cap = cfg.capacity_bytes.max(cfg.transaction_bytes * 2);
+        // Request ids: slot (high bits) | kind (iteration slot or write) (low bits).
+        let id_of = |slot: u32, stage: u64, write: bool| -> u64 {
+            ((slot as u64) << 16) | if write { 0xFFFF } else { stage }
+        };
+
+        // Issue the loads of iteration `it` of slot `s`.
+        macro_rules! issue_loads {
+            ($s:expr, $it:expr, $now:expr) => {{
+                let s = $s as usize;
+                let tile = slots[s].tile;
+                let stage = $it % stages;
+                slots[s].pending[stage as usize] = reqs_per_iter as u32;
+                for r in 0..reqs_per_iter {
+                    let off = (tile * tile_bytes + $it * k.read_bytes_per_iter + r * cfg.transaction_bytes) % cap;
+                    let addr = (k.base_addr + off) % cap / cfg.transaction_bytes * cfg.transaction_bytes;
+                    backlog.push_back(Request {
+                        id: id_of($s as u32, stage, false),
+                        addr,
+                        is_write: false,
+                        arrival: $now,
+                    });
+                }
+                slots[s].next_issue = $it + 1;
+            }};
+        }
+
+        let mut now = start;
+        // Slots whose state changed and may be able to start computing.
+        let mut dirty: Vec<usize> = (0..nslots).collect();
+        // Fill the slots.
+        for s in 0..nslots.min(tiles as usize) {
+            slots[s].active = true;
+            slots[s].tile = next_tile;
+            next_tile += 1;
+            let first = stages.saturating_sub(1).min(iters);
+            for it in 0..first {
+                issue_loads!(s, it, now);
+            }
+        }
+        let try_start = |s: usize,
+                             now: SimTime,
+                             slots: &mut Vec<Slot>,
+                             unit_busy: &mut Vec<bool>,
+                             unit_queue: &mut Vec<VecDeque<u32>>,
+                             queue: &mut EventQueue<Ev>|
+         -> Result<bool> {
+            let sl = &slots[s];
+            if !sl.active || sl.waiting_for_unit || sl.next_compute >= iters {
+                return Ok(false);
+            }
+            let stage = (sl.next_compute % stages) as usize;
+            if sl.pending[stage] > 0 || sl.next_compute >= sl.next_issue {
+                return Ok(false);
+            }
+            let pe = s / cfg.occupancy as usize;
+            if unit_busy[pe] {
+                slots[s].waiting_for_unit = true;
+                unit_queue[pe].push_back(s as u32);
+                return Ok(false);
+            }
+            unit_busy[pe] = true;
+            queue
+                .schedule(now + iter_time, Ev::ComputeDone { slot: s as u32 })
+                .map_err(|e| invalid("detailed.compute", e.to_string(), "scheduling failed"))?;
+            Ok(true)
+        };
+
+        loop {
+            // Push the backlog into the memory as far as its queues allow.
+            while let Some(req) = backlog.front().copied() {
+                let req = Request { arrival: req.arrival.max(self.mem.now()), ..req };
+                match self.mem.try_enqueue(req) {
+                    Ok(()) => {
+                        backlog.pop_front();
+                    }
+                    Err(EnqueueError::QueueFull { .. }) => break,
+                    Err(e) => return Err(invalid("detailed.dram", e.to_string(), "request refused")),
+                }
+            }
+            // Start whatever can compute now.
+            dirty.sort_unstable();
+            dirty.dedup();
+            for s in std::mem::take(&mut dirty) {
+                if try_start(s, now, &mut slots, &mut unit_busy, &mut unit_queue, &mut queue)? {
+                    // issue the next load now that a stage buffer is being consumed
+                    let it = slots[s].next_compute + stages - 1;
+                    if it < iters && slots[s].next_issue == it {
+                        issue_loads!(s, it, now);
+                    }
+                }
+            }
+            if done_tiles >= tiles && backlog.is_empty() {
+                break;
+            }
+            let t_ev = queue.peek_time();
+            let t_mem = self.mem.next_event_time();
+            let next = match (t_ev, t_mem) {
+                (Some(a), Some(b)) => a.min(b),
+                (Some(a), None) => a,
+                (None, Some(b)) => b,
+                (None, None) => {
+                    return Err(invalid(
+                        "detailed.compute",
+                        format!("{done_tiles}/{tiles} tiles"),
+                        "the kernel stalled with nothing in flight",
+                    ))
+                }
+            };
+            now = next;
+            self.completions.clear();
+            self.mem.advance_to(now, &mut self.completions);
+            for c in std::mem::take(&mut self.completions) {
+                let s = (c.id >> 16) as usize;
+                let kind = c.id & 0xFFFF;
+                dirty.push(s);
+                if kind == 0xFFFF {
+                    slots[s].writes_pending = slots[s].writes_pending.saturating_sub(1);
+                    if slots[s].writes_pending == 0 && slots[s].active && slots[s].next_compute >= iters {
+                        // tile done
+                        done_tiles += 1;
+                        if done_tiles.is_multiple_of(wave) {
+                            wave_ends.push(c.done - start);
+                        }
+                        slots[s].active = false;
+                        if next_tile < tiles {
+                            slots[s] = Slot {
+                                active: true,
+                                tile: next_tile,
+                                pending: vec![0; stages as usize],
+                                ..Slot::default()
+                            };
+                            next_tile += 1;
+                            let first = stages.saturating_sub(1).min(iters);
+                            for it in 0..first {
+                                issue_loads!(s, it, c.done);
+                            }
+                        }
+                    }
+                } else {
+                    let p = &mut slots[s].pending[kind as usize];
+                    *p = p.saturating_sub(1);
+                }
+            }
+            while let Some((t, ev)) = queue.pop_until(now) {
+                self.events += 1;
+                let Ev::ComputeDone { slot } = ev;
+                let s = slot as usize;
+                dirty.push(s);
+                let pe = s / cfg.occupancy as usize;
+                unit_busy[pe] = false;
+                busy_total = busy_total + iter_time;
+                slots[s].next_compute += 1;
+                if slots[s].next_compute >= iters {
+                    // write the output
+                    if writes_per_tile == 0 {
+                        done_tiles += 1;
+                        if done_tiles.is_multiple_of(wave) {
+                            wave_ends.push(t - start);
+                        }
+                        slots[s].active = false;
+                        if next_tile < tiles {
+                            slots[s] = Slot {
+                                active: true,
+                                tile: next_tile,
+                                pending: vec![0; stages as usize],
+                                ..Slot::default()
+                            };
+                            next_tile += 1;
+                            let first = stages.saturating_sub(1).min(iters);
+                            for it in 0..first {
+                                issue_loads!(s, it, t);
+                            }
+                        }
+                    } else {
+                        slots[s].writes_pending = writes_per_tile as u32;
+                        let tile = slots[s].tile;
+                        for w in 0..writes_per_tile {
+                            let off = (tile * tile_bytes + iters * k.read_bytes_per_iter + w * cfg.transaction_bytes) % cap;
+                            backlog.push_back(Request {
+                                id: id_of(slot, 0, true),
+                                addr: (k.base_addr + off) % cap / cfg.transaction_bytes * cfg.transaction_bytes,
+                                is_write: true,
+                                arrival: t,
+                            });
+                        }
+                    }
+                }
+                // hand the unit to a waiting tile of this PE
+                if let Some(w) = unit_queue[pe].pop_front() {
+                    slots[w as usize].waiting_for_unit = false;
+                    dirty.push(w as usize);
+                }
+            }
+        }
+        if !(done_tiles).is_multiple_of(wave) {
+            wave_ends.push(now - start);
+        }
+        Ok((now, wave_ends, busy_total))
+    }
+}
+

@@ -1,0 +1,455 @@
+//! Whole scenarios on the detailed engine: the lowered plan of one device executed as tile
+//! kernels on its PEs against the detailed DRAM model, and every collective run as packets
+//! on the whole network (every device that takes part), with tile-level overlap where the
+//! scenario asks for it.
+//!
+//! Window. Each layer class runs `window_layers` times (default 2: the first warms the
+//! memory's row buffers and refresh state, the last is measured) and the measured layer is
+//! scaled to the class's layer count; the report says so (`simulated_layers`). All devices
+//! of these schemes run the same plan, so one device's compute is simulated and its timing
+//! stands for every device; the network simulation carries every device's traffic.
+
+use super::compute::{ComputeConfig, DeviceSim, KernelRun, TileKernel};
+use super::network::{self as net, PacketConfig};
+use crate::collective::{self, Algorithm, Op as CollOp};
+use crate::dram::{DramSpec, MemorySystem, StackParams};
+use crate::engine::fast::{summarize_public, StepResult};
+use crate::engine::{Evaluator, OperatorTime, Report};
+use crate::error::{invalid, Result};
+use crate::hw::{Memory, System};
+use crate::lower::{lower, AttentionCore, Comm, Elementwise, Gemm, OpKind};
+use crate::network::{ResourceKind, Topology};
+use crate::scenario::Scenario;
+use crate::sim::{Picos, SimTime};
+use std::collections::HashMap;
+
+/// The detailed engine.
+#[derive(Clone, Debug)]
+pub struct DetailedEngine {
+    /// Repetitions simulated per layer class (the last one is measured).
+    pub window_layers: u32,
+    /// DRAM transactions simulated per kernel before sampling.
+    pub request_budget: u64,
+    /// Packet network parameters.
+    pub packets: PacketConfig,
+}
+
+impl Default for DetailedEngine {
+    fn default() -> Self {
+        DetailedEngine {
+            window_layers: 2,
+            request_budget: 60_000,
+            packets: PacketConfig::default(),
+        }
+    }
+}
+
+/// The detailed DRAM description of a system's memory.
+pub fn dram_spec_for(system: &System) -> Result<DramSpec> {
+    let spec = match &system.memory {
+        Memory::Stacked(s) => {
+            let p = StackParams {
+                name: format!("{}-stack", system.name),
+                total_layers: s.total_layers,
+                connected_layers: s.connected_layers,
+                channels_per_connected_layer: s.channels_per_connected_layer,
+                banks_per_layer: s.banks_per_channel,
+                bytes_per_transfer: s.bytes_per_transfer.round() as u32,
+                transfers_per_clock: s.transfers_per_clock.round() as u32,
+                memory_clock_hz: s.memory_clock_hz,
+                capacity_per_layer_bytes: s.capacity_per_layer_bytes as u64,
+                transaction_bytes: s.transaction_bytes.round() as u32,
+                row_bytes: s.timing.row_bytes.round() as u32,
+                sector_bytes: s.timing.sector_bytes.round() as u32,
+                sector_cycles: s.timing.sector_cycles,
+                recharge_cycles: s.timing.recharge_cycles,
+                round_trip_latency_cycles: s.round_trip_latency_s * system.device.clock_hz,
+                data_rate_hz: s.memory_clock_hz * s.transfers_per_clock,
+                latency_clock_hz: system.device.clock_hz,
+                // HBM-class refresh: tREFI 3.9 µs, tRFC 350 ns for 8 Gb dies (hardware.md §1a)
+                refresh_interval_ns: 3900.0,
+                refresh_cycle_ns: 350.0,
+                jedec: None,
+                link: None,
+                queue_depth: 0,
+            };
+            DramSpec::from_stack(&p).map_err(|e| invalid("system.memory", e.to_string(), "cannot be mapped onto the detailed DRAM model"))?
+        }
+        Memory::Hbm(h) => {
+            let mut spec = crate::dram::load_memory(&h.technology)
+                .map_err(|e| invalid("system.memory.technology", &h.technology, e.to_string()))?;
+            spec.org.channels *= h.stacks;
+            spec
+        }
+    };
+    Ok(spec)
+}
+
+fn round_up(x: f64, to: f64) -> f64 {
+    (x / to).ceil() * to
+}
+
+/// The detailed engine's tiling of one operator.
+struct Tiler {
+    slots: f64,
+    stages: f64,
+    mma_min_m: f64,
+}
+
+impl Tiler {
+    fn gemm(&self, g: &Gemm, base: u64) -> TileKernel {
+        let tb_m = round_up(g.m.max(1.0), self.mma_min_m).min(128.0);
+        let tb_n = 128.0;
+        let tb_k = 64.0;
+        let out_tiles = (g.m / tb_m).ceil() * (g.n / tb_n).ceil() * g.count;
+        let k_iters = (g.k / tb_k).ceil().max(1.0);
+        let split = if out_tiles < self.slots {
+            (self.slots / out_tiles).floor().min((k_iters / self.stages).floor()).max(1.0)
+        } else {
+            1.0
+        };
+        let tiles = out_tiles * split;
+        let iters = (k_iters / split).ceil();
+        // B streams from DRAM tile by tile; A is shared by a row of tiles through L2, so each
+        // tile fetches only its share of A from DRAM.
+        let b_tile = tb_k * tb_n.min(g.n) * g.weight_bytes;
+        let a_total = g.m * g.k * g.act_bytes * g.count;
+        let read = b_tile + a_total / (tiles * iters);
+        let out_bytes = if split > 1.0 { tb_m * tb_n * 4.0 * 2.0 } else { tb_m * tb_n * g.act_bytes };
+        TileKernel {
+            tiles: tiles as u64,
+            iters: iters as u64,
+            read_bytes_per_iter: read.ceil() as u64,
+            write_bytes_per_tile: (out_bytes.min(g.m * g.n * g.act_bytes * 2.0)).ceil() as u64,
+            flops_per_iter: 2.0 * tb_m * tb_n * tb_k,
+            tensor: true,
+            tensor_rate: g.tensor_rate,
+            base_addr: base,
+        }
+    }
+
+    fn attention(&self, a: &AttentionCore, base: u64) -> TileKernel {
+        let kv_heads = a.kv_heads.max(1.0);
+        let q_rows = (a.heads / kv_heads).max(1.0) * a.q_len;
+        let tb_m = round_up(q_rows, self.mma_min_m).min(128.0);
+        let q_blocks = (q_rows / tb_m).ceil();
+        let chunk = 64.0;
+        let chunks = (a.kv_len / chunk).ceil().max(1.0);
+        let base_tiles = a.batch * kv_heads * q_blocks;
+        let splits = if base_tiles < self.slots {
+            (self.slots / base_tiles).floor().min(chunks).max(1.0)
+        } else {
+            1.0
+        };
+        let tiles = base_tiles * splits;
+        let iters = (chunks / splits).ceil();
+        // KV read per chunk of one KV head; queries that re-read the same KV (several query
+        // blocks) hit L2 after the first.
+        let stored_share = a.kv_stored / a.kv_len.max(1.0);
+        let per_head_token = a.kv_token_bytes / kv_heads;
+        let read = chunk * per_head_token * stored_share / q_blocks;
+        TileKernel {
+            tiles: tiles as u64,
+            iters: iters as u64,
+            read_bytes_per_iter: read.ceil().max(1.0) as u64,
+            write_bytes_per_tile: (q_rows.min(tb_m) * (a.v_dim + 2.0) * 4.0).ceil() as u64,
+            flops_per_iter: 2.0 * tb_m * chunk * (a.qk_dim + a.v_dim),
+            tensor: true,
+            tensor_rate: 1.0,
+            base_addr: base,
+        }
+    }
+
+    fn elementwise(&self, e: &Elementwise, base: u64) -> TileKernel {
+        let chunk = 32768.0;
+        let pieces = (e.bytes / chunk).ceil().max(1.0);
+        let tiles = pieces.min(self.slots);
+        let iters = (pieces / tiles).ceil();
+        let per_iter = e.bytes / (tiles * iters);
+        TileKernel {
+            tiles: tiles as u64,
+            iters: iters as u64,
+            read_bytes_per_iter: (per_iter * 2.0 / 3.0).ceil() as u64,
+            write_bytes_per_tile: (per_iter * iters / 3.0).ceil() as u64,
+            flops_per_iter: e.flops / (tiles * iters),
+            tensor: false,
+            tensor_rate: 1.0,
+            base_addr: base,
+        }
+    }
+}
+
+/// What one communication call cost on the packet network.
+#[derive(Clone, Copy, Debug, Default)]
+struct CommRun {
+    time: Picos,
+    events: u64,
+    energy_j: f64,
+}
+
+struct Ctx<'a> {
+    s: &'a Scenario,
+    topo: &'a Topology,
+    packets: &'a PacketConfig,
+    /// Fastest algorithm per (op, dims, bytes), so repeated layers reuse the choice.
+    choice: HashMap<(CollOp, Vec<crate::parallel::Dim>, u64), Algorithm>,
+    events: u64,
+}
+
+impl Ctx<'_> {
+    /// Run a collective on every group of its dimensions; chunks are released at the given
+    /// offsets (one chunk per offset, the bytes split evenly) — a single chunk at 0 when
+    /// there is no overlap. Returns the time from the first release to the last rank's end.
+    fn comm(&mut self, c: &Comm, releases: &[Picos]) -> Result<CommRun> {
+        let size: u32 = c.dims.iter().map(|&d| self.s.scheme.degree(d)).product();
+        if size <= 1 || c.bytes <= 0.0 {
+            return Ok(CommRun::default());
+        }
+        let groups = self.s.scheme.groups_of(&c.dims);
+        let forced = if c.op == CollOp::AllReduce { self.s.options.algorithm } else { None };
+        let key = (c.op, c.dims.clone(), c.bytes.to_bits());
+        let candidates: Vec<Algorithm> = match (forced, self.choice.get(&key)) {
+            (Some(a), _) => vec![a],
+            (None, Some(&a)) => vec![a],
+            (None, None) => c
+                .op
+                .algorithms()
+                .iter()
+                .copied()
+                .filter(|&a| collective::applicable(c.op, a, &groups))
+                .collect(),
+        };
+        let chunks = releases.len().max(1) as f64;
+        let mut best: Option<(Picos, Algorithm, f64)> = None;
+        for a in candidates {
+            let plan = net::plan(&self.s.system.network, &groups, false, c.op, a, c.bytes / chunks, self.packets.mapping)?;
+            let mut sim = net::NetworkSim::new(self.topo, self.packets, self.s.options.seed)?;
+            let mut gates = Vec::new();
+            for &r in releases.iter().chain(std::iter::once(&Picos(0)).take(usize::from(releases.is_empty()))) {
+                let start = SimTime::ZERO + r;
+                gates.push(net::add_schedule(&mut sim, &plan.steps, start)?);
+            }
+            sim.run()?;
+            let end = gates
+                .iter()
+                .flat_map(|g| g.rank_done.iter().map(|&(_, gate)| sim.gate_opened(gate).unwrap_or(SimTime::ZERO)))
+                .max()
+                .unwrap_or(SimTime::ZERO);
+            self.events += sim.stats().events;
+            let t = end - SimTime::ZERO;
+            if best.is_none_or(|(bt, _, _)| t < bt) {
+                let energy = self.network_energy(&plan.steps) * chunks;
+                best = Some((t, a, energy));
+            }
+        }
+        let Some((time, a, energy)) = best else {
+            return Err(invalid("collective", c.op.name(), "no algorithm applies"));
+        };
+        self.choice.insert(key, a);
+        Ok(CommRun {
+            time,
+            events: 0,
+            energy_j: energy / self.s.system.devices() as f64,
+        })
+    }
+
+    fn network_energy(&self, steps: &[collective::Step]) -> f64 {
+        let mut route = Vec::new();
+        let mut e = 0.0;
+        for st in steps {
+            for f in &st.flows {
+                self.topo.route(f.src as usize, f.dst as usize, &mut route);
+                for &r in &route {
+                    let res = &self.topo.resources()[r as usize];
+                    if let ResourceKind::Link { .. } = res.kind {
+                        e += f.bytes * st.repeat as f64 * 8.0 * self.s.system.power.network_pj(res.level as usize) * 1e-12;
+                    }
+                }
+            }
+        }
+        e
+    }
+}
+
+impl DetailedEngine {
+    fn compute_config(&self, s: &Scenario, spec: &DramSpec) -> ComputeConfig {
+        let d = &s.system.device;
+        let burst = (spec.org.bus_width_bits as u64 / 8) * spec.org.burst_length as u64;
+        ComputeConfig {
+            pes: s.system.pe_count().unwrap_or(1),
+            occupancy: d.occupancy,
+            tensor_flops_per_s: d.clock_hz * d.tensor_flops_per_cycle * d.compute_max_utilization,
+            vector_flops_per_s: d.clock_hz * d.vector_flops_per_cycle * d.compute_max_utilization,
+            stages: 3,
+            kernel_overhead: Picos((d.kernel_overhead_s * 1e12).round() as u64),
+            transaction_bytes: burst.max(32),
+            request_budget: self.request_budget,
+            capacity_bytes: spec_capacity(spec),
+        }
+    }
+}
+
+fn spec_capacity(spec: &DramSpec) -> u64 {
+    let o = &spec.org;
+    o.channels as u64
+        * o.ranks as u64
+        * o.bankgroups as u64
+        * o.banks_per_group as u64
+        * o.rows as u64
+        * o.columns as u64
+        * (o.bus_width_bits as u64 / 8)
+}
+
+impl Evaluator for DetailedEngine {
+    fn name(&self) -> &'static str {
+        "detailed"
+    }
+
+    fn evaluate(&self, s: &Scenario) -> Result<Report> {
+        let wall = std::time::Instant::now();
+        let spec = dram_spec_for(&s.system)?;
+        let topo = Topology::new(&s.system.network);
+        let cfg = self.compute_config(s, &spec);
+        let tiler = Tiler {
+            slots: (cfg.pes * cfg.occupancy) as f64,
+            stages: cfg.stages as f64,
+            mma_min_m: s.system.device.mma_min_m as f64,
+        };
+        let mut ctx = Ctx {
+            s,
+            topo: &topo,
+            packets: &self.packets,
+            choice: HashMap::new(),
+            events: 0,
+        };
+        let p = &s.system.power;
+        let mut steps = Vec::new();
+        let mut events = 0u64;
+        let mut simulated_layers = 0u32;
+        for (point, kv) in s.workload.kv_points().into_iter().enumerate() {
+            let plan = lower(s, kv);
+            let mem = MemorySystem::new(&spec, s.options.seed.wrapping_add(point as u64))
+                .map_err(|e| invalid("system.memory", e.to_string(), "detailed memory could not be built"))?;
+            let mut dev = DeviceSim::new(mem, cfg)?;
+            let mut r = StepResult {
+                tokens: plan.tokens_per_step,
+                ..StepResult::default()
+            };
+            let mut layers_here = 0;
+            for class in &plan.classes {
+                let reps = class.count.min(self.window_layers).max(1);
+                let mut last = (0.0, Vec::<OperatorTime>::new(), 0.0, 0.0, 0.0, 0.0, 0.0);
+                for _ in 0..reps {
+                    let mut time = 0.0;
+                    let mut ops = Vec::new();
+                    let (mut comp, mut memt, mut netx, mut over, mut energy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+                    let mut last_kernel: Option<KernelRun> = None;
+                    for (i, op) in class.ops.iter().enumerate() {
+                        let base = (i as u64) << 32;
+                        let (t, kind_energy) = match &op.kind {
+                            OpKind::Gemm(g) => {
+                                let k = tiler.gemm(g, base);
+                                let run = dev.run_kernel(&k)?;
+                                let flops = 2.0 * g.m * g.n * g.k * g.count;
+                                let e = flops * p.tensor_pj_per_flop / g.tensor_rate * 1e-12 + run.dram_bytes * p.dram_pj_per_byte * 1e-12;
+                                account(&run, &cfg, &mut comp, &mut memt, &mut over);
+                                let t = run.time.as_secs_f64();
+                                last_kernel = Some(run);
+                                (t, e)
+                            }
+                            OpKind::Attention(a) => {
+                                let run = dev.run_kernel(&tiler.attention(a, base))?;
+                                let flops = 2.0 * a.batch * a.heads * a.q_len * a.kv_len * (a.qk_dim + a.v_dim);
+                                let e = flops * p.tensor_pj_per_flop * 1e-12 + run.dram_bytes * p.dram_pj_per_byte * 1e-12;
+                                account(&run, &cfg, &mut comp, &mut memt, &mut over);
+                                last_kernel = None;
+                                (run.time.as_secs_f64(), e)
+                            }
+                            OpKind::Elementwise(el) => {
+                                let run = dev.run_kernel(&tiler.elementwise(el, base))?;
+                                let e = el.flops * p.vector_pj_per_flop * 1e-12 + run.dram_bytes * p.dram_pj_per_byte * 1e-12;
+                                account(&run, &cfg, &mut comp, &mut memt, &mut over);
+                                last_kernel = None;
+                                (run.time.as_secs_f64(), e)
+                            }
+                            OpKind::Comm(c) => {
+                                let overlap = s.options.overlap && c.overlaps_gemm;
+                                let (t, run) = match (&last_kernel, overlap) {
+                                    (Some(k), true) if k.wave_ends.len() > 1 => {
+                                        // Wave i's share leaves when wave i ends; what is
+                                        // exposed is the time past the GEMM's end.
+                                        let body = k.time.0.saturating_sub(cfg.kernel_overhead.0);
+                                        let run = ctx.comm(c, &k.wave_ends)?;
+                                        let exposed = run.time.0.saturating_sub(body);
+                                        (Picos(exposed), run)
+                                    }
+                                    _ => {
+                                        let run = ctx.comm(c, &[Picos(0)])?;
+                                        (run.time, run)
+                                    }
+                                };
+                                let launch = if run.time.0 > 0 { cfg.kernel_overhead } else { Picos(0) };
+                                netx += t.as_secs_f64();
+                                over += launch.as_secs_f64();
+                                events += run.events;
+                                // idle memory while the device waits for the network
+                                let until = dev.memory().now() + t + launch;
+                                let mut sink = Vec::new();
+                                dev.memory().advance_to(until, &mut sink);
+                                last_kernel = None;
+                                ((t + launch).as_secs_f64(), run.energy_j)
+                            }
+                        };
+                        time += t;
+                        energy += kind_energy;
+                        ops.push(OperatorTime { class: class.name, name: op.name, time_s: t });
+                    }
+                    last = (time, ops, comp, memt, netx, over, energy);
+                }
+                layers_here += reps;
+                let n = class.count as f64;
+                r.time_s += last.0 * n;
+                r.compute_s += last.2 * n;
+                r.memory_s += last.3 * n;
+                r.exposed_net_s += last.4 * n;
+                r.overhead_s += last.5 * n;
+                r.dynamic_energy_j += last.6 * n;
+                r.operators.extend(last.1.into_iter().map(|o| OperatorTime { time_s: o.time_s * n, ..o }));
+            }
+            if let Some(c) = &plan.pipeline {
+                let run = ctx.comm(c, &[Picos(0)])?;
+                r.time_s += run.time.as_secs_f64() + cfg.kernel_overhead.as_secs_f64();
+                r.exposed_net_s += run.time.as_secs_f64();
+                r.overhead_s += cfg.kernel_overhead.as_secs_f64();
+                r.dynamic_energy_j += run.energy_j;
+                r.operators.push(OperatorTime { class: "pipeline", name: "pp_send_recv", time_s: run.time.as_secs_f64() });
+            }
+            if plan.fsdp_gather_bytes_per_layer.is_some() {
+                return Err(invalid("--parallel fsdp", "true", "the detailed engine does not simulate FSDP weight gathers; use --engine fast"));
+            }
+            events += dev.events();
+            simulated_layers = simulated_layers.max(layers_here.saturating_sub(1));
+            steps.push(r);
+        }
+        events += ctx.events;
+        let mut report = summarize_public(s, "detailed", &steps);
+        let elapsed = wall.elapsed().as_secs_f64();
+        report.simulated_layers = Some(simulated_layers.min(s.model.layers));
+        report.events = Some(events);
+        report.events_per_s = Some(events as f64 / elapsed.max(1e-9));
+        report.effective_memory_bandwidth_bytes_per_s = s.system.bandwidth_chain().effective;
+        report.eval_time_s = elapsed;
+        Ok(report)
+    }
+}
+
+/// Split a kernel's time into compute-bound and memory-bound parts by how busy the math
+/// units were, and its launch overhead.
+fn account(run: &KernelRun, cfg: &ComputeConfig, comp: &mut f64, mem: &mut f64, over: &mut f64) {
+    let body = run.time.as_secs_f64() - cfg.kernel_overhead.as_secs_f64();
+    let busy = run.busy_compute.as_secs_f64() / cfg.pes as f64;
+    let c = busy.min(body).max(0.0);
+    *comp += c;
+    *mem += (body - c).max(0.0);
+    *over += cfg.kernel_overhead.as_secs_f64();
+}
