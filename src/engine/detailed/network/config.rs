@@ -135,13 +135,25 @@ impl PacketConfig {
             ));
         }
         if self.ack_bytes == 0 {
-            return Err(invalid(f("ack_bytes"), 0, "an acknowledgement has at least one byte"));
+            return Err(invalid(
+                f("ack_bytes"),
+                0,
+                "an acknowledgement has at least one byte",
+            ));
         }
         if self.buffer_packets == 0 {
-            return Err(invalid(f("buffer_packets"), 0, "a port must hold at least one packet"));
+            return Err(invalid(
+                f("buffer_packets"),
+                0,
+                "a port must hold at least one packet",
+            ));
         }
         if self.tx_quantum.0 == 0 {
-            return Err(invalid(f("tx_quantum"), "0 ps", "use 1 ps to disable rounding"));
+            return Err(invalid(
+                f("tx_quantum"),
+                "0 ps",
+                "use 1 ps to disable rounding",
+            ));
         }
         if let Aggregation::Trains {
             max_units_per_message,
@@ -187,7 +199,11 @@ mod tests {
             header_bytes: 2000,
             ..PacketConfig::default()
         };
-        let e = bad.validate("cfg").err().map(|e| e.to_string()).unwrap_or_default();
+        let e = bad
+            .validate("cfg")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(e.contains("cfg.packet_bytes"), "{e}");
         let bad = PacketConfig {
             buffer_packets: 0,
@@ -202,6 +218,9 @@ mod tests {
         assert_eq!(c.units_for(10, 1), 10);
         assert_eq!(c.units_for(1_000_000, 1), 256);
         assert_eq!(c.units_for(1_000_000, 4096), 16);
-        assert_eq!(PacketConfig::per_packet().units_for(1_000_000, 4096), 1_000_000);
+        assert_eq!(
+            PacketConfig::per_packet().units_for(1_000_000, 4096),
+            1_000_000
+        );
     }
 }

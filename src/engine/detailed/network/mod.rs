@@ -25,8 +25,8 @@ pub mod sim;
 pub mod stats;
 
 pub use collective::{
-    add_schedule, add_schedule_with, collective_timing, ns3_case, plan, run_schedule, CollectivePlan,
-    DetailedCollective, ScheduleGates, ScheduleRun,
+    add_schedule, add_schedule_with, collective_timing, ns3_case, plan, run_schedule,
+    CollectivePlan, DetailedCollective, ScheduleGates, ScheduleRun,
 };
 pub use config::{Aggregation, Completion, Mapping, PacketConfig};
 pub use sim::{Dep, GateId, MessageId, MessageTiming, NetworkSim, Notice};

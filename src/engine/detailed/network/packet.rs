@@ -69,7 +69,11 @@ impl TxClock {
     /// Time one packet of `bytes` occupies the link.
     pub fn packet_time(&self, bytes: u32) -> Picos {
         let exact = (f64::from(bytes) * self.ps_per_byte).round();
-        let exact = if exact.is_finite() && exact > 0.0 { exact as u64 } else { 0 };
+        let exact = if exact.is_finite() && exact > 0.0 {
+            exact as u64
+        } else {
+            0
+        };
         if self.quantum == 1 {
             Picos(exact)
         } else {
@@ -156,12 +160,21 @@ mod tests {
     fn packet_times_round_to_the_link_clock() {
         let ns = Picos(1000);
         // The reference panels' per-packet times for a 1064-byte frame.
-        for (bw, t) in [(32e9, 33_000), (64e9, 17_000), (128e9, 8_000), (256e9, 4_000), (512e9, 2_000)] {
+        for (bw, t) in [
+            (32e9, 33_000),
+            (64e9, 17_000),
+            (128e9, 8_000),
+            (256e9, 4_000),
+            (512e9, 2_000),
+        ] {
             assert_eq!(TxClock::new(bw, ns).packet_time(1064), Picos(t), "{bw}");
         }
         // Ties round up; without a quantum the time is exact.
         assert_eq!(TxClock::new(64e9, ns).packet_time(1056), Picos(17_000));
-        assert_eq!(TxClock::new(64e9, Picos(1)).packet_time(1056), Picos(16_500));
+        assert_eq!(
+            TxClock::new(64e9, Picos(1)).packet_time(1056),
+            Picos(16_500)
+        );
         assert_eq!(TxClock::new(512e9, ns).packet_time(64), Picos(0));
     }
 }

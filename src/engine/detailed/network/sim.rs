@@ -131,7 +131,11 @@ pub struct NetworkSim<'t> {
 }
 
 fn sched_err(e: crate::sim::SchedulingError) -> Error {
-    invalid("detailed network event", e.to_string(), "events must not be scheduled in the past")
+    invalid(
+        "detailed network event",
+        e.to_string(),
+        "events must not be scheduled in the past",
+    )
 }
 
 impl<'t> NetworkSim<'t> {
@@ -148,7 +152,13 @@ impl<'t> NetworkSim<'t> {
                 let finite = levels
                     .get(k)
                     .is_some_and(|l| finite_buffers(l.kind, k + 1 == levels.len()));
-                Port::new(r, cfg.packet_bytes, cfg.tx_quantum, finite, cfg.buffer_packets)
+                Port::new(
+                    r,
+                    cfg.packet_bytes,
+                    cfg.tx_quantum,
+                    finite,
+                    cfg.buffer_packets,
+                )
             })
             .collect();
         Ok(NetworkSim {
@@ -189,7 +199,12 @@ impl<'t> NetworkSim<'t> {
     pub fn stats(&self) -> NetStats {
         let mut s = self.stats.clone();
         s.credit_stalls = self.ports.iter().map(|p| p.stalls).sum();
-        s.max_queue_trains = self.ports.iter().map(|p| p.max_queue as u64).max().unwrap_or(0);
+        s.max_queue_trains = self
+            .ports
+            .iter()
+            .map(|p| p.max_queue as u64)
+            .max()
+            .unwrap_or(0);
         s
     }
 
@@ -200,7 +215,10 @@ impl<'t> NetworkSim<'t> {
 
     /// The notices recorded since the last call, in the order they happened.
     pub fn take_notices(&mut self) -> Vec<Notice> {
-        self.notices.as_mut().map(std::mem::take).unwrap_or_default()
+        self.notices
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// Add a gate that opens at `release` (not before the current time) once every
@@ -210,7 +228,10 @@ impl<'t> NetworkSim<'t> {
             return Err(invalid(
                 "gate release",
                 release,
-                format!("must not be before the current simulated time {}", self.now()),
+                format!(
+                    "must not be before the current simulated time {}",
+                    self.now()
+                ),
             ));
         }
         let id = self.gates.len() as u32;
@@ -218,15 +239,24 @@ impl<'t> NetworkSim<'t> {
         for d in after {
             let waiters = match *d {
                 Dep::Delivered(MessageId(m)) => {
-                    let msg = self.msgs.get_mut(m as usize).ok_or_else(|| unknown("message", m))?;
+                    let msg = self
+                        .msgs
+                        .get_mut(m as usize)
+                        .ok_or_else(|| unknown("message", m))?;
                     (msg.timing.delivered.is_none()).then_some(&mut msg.on_delivered)
                 }
                 Dep::Completed(MessageId(m)) => {
-                    let msg = self.msgs.get_mut(m as usize).ok_or_else(|| unknown("message", m))?;
+                    let msg = self
+                        .msgs
+                        .get_mut(m as usize)
+                        .ok_or_else(|| unknown("message", m))?;
                     (msg.timing.completed.is_none()).then_some(&mut msg.on_completed)
                 }
                 Dep::Opened(GateId(g)) => {
-                    let gate = self.gates.get_mut(g as usize).ok_or_else(|| unknown("gate", g))?;
+                    let gate = self
+                        .gates
+                        .get_mut(g as usize)
+                        .ok_or_else(|| unknown("gate", g))?;
                     (gate.opened.is_none()).then_some(&mut gate.on_open)
                 }
             };
@@ -254,23 +284,43 @@ impl<'t> NetworkSim<'t> {
     /// all (for example every flow of one collective step across all ranks), so that
     /// the train budget per step is shared among all of them.
     pub fn set_released_together(&mut self, gate: GateId, together: u32) -> Result<()> {
-        let g = self.gates.get_mut(gate.0 as usize).ok_or_else(|| unknown("gate", gate.0))?;
+        let g = self
+            .gates
+            .get_mut(gate.0 as usize)
+            .ok_or_else(|| unknown("gate", gate.0))?;
         g.together = Some(together.max(1));
         Ok(())
     }
 
     /// Add a message of `payload` bytes from device `src` to device `dst`, sent when
     /// `gate` opens (which must not have happened yet).
-    pub fn add_message(&mut self, src: u32, dst: u32, payload: u64, gate: GateId) -> Result<MessageId> {
+    pub fn add_message(
+        &mut self,
+        src: u32,
+        dst: u32,
+        payload: u64,
+        gate: GateId,
+    ) -> Result<MessageId> {
         let n = self.topo.devices();
         for (what, d) in [("source", src), ("destination", dst)] {
             if d as usize >= n {
-                return Err(invalid(format!("message {what}"), d, format!("the network has {n} devices")));
+                return Err(invalid(
+                    format!("message {what}"),
+                    d,
+                    format!("the network has {n} devices"),
+                ));
             }
         }
-        let g = self.gates.get(gate.0 as usize).ok_or_else(|| unknown("gate", gate.0))?;
+        let g = self
+            .gates
+            .get(gate.0 as usize)
+            .ok_or_else(|| unknown("gate", gate.0))?;
         if g.opened.is_some() {
-            return Err(invalid("message gate", gate.0, "the gate has already opened; add messages before it opens"));
+            return Err(invalid(
+                "message gate",
+                gate.0,
+                "the gate has already opened; add messages before it opens",
+            ));
         }
         let route = self.route_id(src, dst);
         let ack_route = self.route_id(dst, src);
@@ -339,7 +389,8 @@ impl<'t> NetworkSim<'t> {
         if let Some(&r) = self.route_ids.get(&(src, dst)) {
             return r;
         }
-        self.topo.route(src as usize, dst as usize, &mut self.scratch);
+        self.topo
+            .route(src as usize, dst as usize, &mut self.scratch);
         let id = self.routes.len() as u32;
         self.routes.push(self.scratch.clone());
         self.route_ids.insert((src, dst), id);
@@ -498,7 +549,9 @@ impl<'t> NetworkSim<'t> {
                     self.units[port.fifo[0] as usize].packets()
                 };
                 let port = &mut self.ports[p as usize];
-                if port.credit_limited && port.credits < i64::from(credit_charge(need, self.cfg.buffer_packets)) {
+                if port.credit_limited
+                    && port.credits < i64::from(credit_charge(need, self.cfg.buffer_packets))
+                {
                     port.stalls += 1;
                     return Ok(());
                 }
@@ -540,6 +593,8 @@ impl<'t> NetworkSim<'t> {
         let port = &mut self.ports[p as usize];
         let (first, last, total) = port.train_time(u.full, u.extra);
         port.busy_until = now + total;
+        port.cur_start = now;
+        port.cur_data = !u.ctrl;
         port.busy += total;
         let head_exit = now + first;
         let tail_exit = (now + total).max(u.tail + last);
@@ -569,8 +624,21 @@ impl<'t> NetworkSim<'t> {
         let u = self.units[uid as usize];
         let route = &self.routes[u.route as usize];
         if let Some(&p) = route.get(u.hop as usize) {
+            let now = self.now();
             let port = &mut self.ports[p as usize];
+            if !port.is_link {
+                return self.cross(now, p, uid);
+            }
             if u.ctrl {
+                let (_, _, t_ack) = port.train_time(0, u.extra);
+                if let Some(slot) = port.slip_control(now, t_ack) {
+                    let at = slot + t_ack + port.latency;
+                    let unit = &mut self.units[uid as usize];
+                    unit.hop += 1;
+                    unit.head = at;
+                    unit.tail = at;
+                    return self.at(at, Ev::Arrive(uid));
+                }
                 port.ctrl.push_back(uid);
             } else {
                 port.fifo.push_back(uid);
@@ -595,6 +663,24 @@ impl<'t> NetworkSim<'t> {
             self.at(t, Ev::Delivered(u.msg))?;
         }
         Ok(())
+    }
+
+    /// A crossbar is a rate limit, not a queue: packets of trains from different inputs
+    /// interleave through it, so a train's head passes after its own crossing time, and
+    /// its tail leaves no earlier than the crossbar has done all the work committed to it
+    /// (so the centre bandwidth still bounds throughput).
+    fn cross(&mut self, now: SimTime, p: u32, uid: u32) -> Result<()> {
+        let mut u = self.units[uid as usize];
+        let port = &mut self.ports[p as usize];
+        let (first, last, total) = port.train_time(u.full, u.extra);
+        let done = port.busy_until.max(now) + total;
+        port.busy_until = done;
+        port.busy += total;
+        u.hop += 1;
+        u.head = now + first;
+        u.tail = (u.tail + last).max(done).max(u.head);
+        self.units[uid as usize] = u;
+        self.at(u.head, Ev::Arrive(uid))
     }
 
     fn delivered(&mut self, now: SimTime, m: u32) -> Result<()> {
@@ -643,7 +729,9 @@ impl<'t> NetworkSim<'t> {
 
     /// Whether the far end of a resource's link has a finite buffer (credits).
     pub fn has_finite_buffer(&self, resource: u32) -> bool {
-        self.ports.get(resource as usize).is_some_and(|p| p.credit_limited)
+        self.ports
+            .get(resource as usize)
+            .is_some_and(|p| p.credit_limited)
     }
 
     /// The kind of a resource (for reports).
@@ -653,5 +741,9 @@ impl<'t> NetworkSim<'t> {
 }
 
 fn unknown(what: &str, id: u32) -> Error {
-    invalid(format!("{what} id"), id, format!("no such {what} in this simulation"))
+    invalid(
+        format!("{what} id"),
+        id,
+        format!("no such {what} in this simulation"),
+    )
 }
