@@ -60,6 +60,9 @@ pub struct TileKernel {
     pub tensor_rate: f64,
     /// Base address of the kernel's data.
     pub base_addr: u64,
+    /// Tiles one PE can hold for this kernel (what its shared memory fits), capped by the
+    /// device's occupancy.
+    pub occupancy: u32,
 }
 
 /// Outcome of one kernel.
@@ -135,7 +138,8 @@ impl DeviceSim {
 
     /// Run a kernel starting at the memory's current time; returns its timing.
     pub fn run_kernel(&mut self, k: &TileKernel) -> Result<KernelRun> {
-        let slots_total = (self.cfg.pes * self.cfg.occupancy) as u64;
+        let occ = k.occupancy.clamp(1, self.cfg.occupancy);
+        let slots_total = (self.cfg.pes * occ) as u64;
         let reqs_per_iter = k.read_bytes_per_iter.div_ceil(self.cfg.transaction_bytes);
         let total_reqs = k.tiles
             * (k.iters * reqs_per_iter
@@ -228,7 +232,8 @@ impl DeviceSim {
         let cfg = self.cfg;
         let start = self.mem.now();
         let stages = cfg.stages as u64;
-        let nslots = (cfg.pes * cfg.occupancy) as usize;
+        let occ = k.occupancy.clamp(1, cfg.occupancy) as usize;
+        let nslots = cfg.pes as usize * occ;
         let mut slots: Vec<Slot> = vec![
             Slot {
                 pending: vec![0; stages as usize],
@@ -320,7 +325,7 @@ impl DeviceSim {
             if sl.pending[stage] > 0 || sl.next_compute >= sl.next_issue {
                 return Ok(false);
             }
-            let pe = s / cfg.occupancy as usize;
+            let pe = s / occ;
             if unit_busy[pe] {
                 slots[s].waiting_for_unit = true;
                 unit_queue[pe].push_back(s as u32);
@@ -429,7 +434,7 @@ impl DeviceSim {
                 let Ev::ComputeDone { slot } = ev;
                 let s = slot as usize;
                 dirty.push(s);
-                let pe = s / cfg.occupancy as usize;
+                let pe = s / occ;
                 unit_busy[pe] = false;
                 busy_total = busy_total + iter_time;
                 slots[s].next_compute += 1;

@@ -32,6 +32,8 @@ pub struct DetailedEngine {
     pub request_budget: u64,
     /// Packet network parameters.
     pub packets: PacketConfig,
+    /// Devices with more PEs than this are simulated as a slice of about this many PEs.
+    pub max_slice_pes: u32,
 }
 
 impl Default for DetailedEngine {
@@ -40,6 +42,7 @@ impl Default for DetailedEngine {
             window_layers: 2,
             request_budget: 60_000,
             packets: PacketConfig::default(),
+            max_slice_pes: 16,
         }
     }
 }
@@ -95,11 +98,28 @@ fn round_up(x: f64, to: f64) -> f64 {
     (x / to).ceil() * to
 }
 
-/// The detailed engine's tiling of one operator.
+/// The detailed engine's tiling of one operator, for the whole device; `slice` then keeps
+/// the share of tiles the simulated slice of the device runs.
 struct Tiler {
-    slots: f64,
+    pes: f64,
+    max_occupancy: f64,
+    smem_bytes: f64,
     stages: f64,
     mma_min_m: f64,
+    slice: u64,
+}
+
+impl Tiler {
+    /// Tiles a PE holds: every pipeline stage of each must fit in shared memory.
+    fn occupancy(&self, stage_bytes: f64) -> f64 {
+        (self.smem_bytes / (self.stages * stage_bytes.max(1.0))).floor().clamp(1.0, self.max_occupancy)
+    }
+
+    /// The simulated slice's share of a kernel.
+    fn sliced(&self, mut k: TileKernel) -> TileKernel {
+        k.tiles = k.tiles.div_ceil(self.slice).max(1);
+        k
+    }
 }
 
 impl Tiler {
@@ -107,10 +127,12 @@ impl Tiler {
         let tb_m = round_up(g.m.max(1.0), self.mma_min_m).min(128.0);
         let tb_n = 128.0;
         let tb_k = 64.0;
+        let occ = self.occupancy(tb_m * tb_k * g.act_bytes + tb_k * tb_n * g.weight_bytes);
+        let slots = self.pes * occ;
         let out_tiles = (g.m / tb_m).ceil() * (g.n / tb_n).ceil() * g.count;
         let k_iters = (g.k / tb_k).ceil().max(1.0);
-        let split = if out_tiles < self.slots {
-            (self.slots / out_tiles)
+        let split = if out_tiles < slots {
+            (slots / out_tiles)
                 .floor()
                 .min((k_iters / self.stages).floor())
                 .max(1.0)
@@ -138,6 +160,7 @@ impl Tiler {
             tensor: true,
             tensor_rate: g.tensor_rate,
             base_addr: base,
+            occupancy: occ as u32,
         }
     }
 
@@ -149,8 +172,10 @@ impl Tiler {
         let chunk = 64.0;
         let chunks = (a.kv_len / chunk).ceil().max(1.0);
         let base_tiles = a.batch * kv_heads * q_blocks;
-        let splits = if base_tiles < self.slots {
-            (self.slots / base_tiles).floor().min(chunks).max(1.0)
+        let occ = self.occupancy(chunk * (a.qk_dim + a.v_dim) * a.kv_bytes);
+        let slots = self.pes * occ;
+        let splits = if base_tiles < slots {
+            (slots / base_tiles).floor().min(chunks).max(1.0)
         } else {
             1.0
         };
@@ -170,13 +195,15 @@ impl Tiler {
             tensor: true,
             tensor_rate: 1.0,
             base_addr: base,
+            occupancy: occ as u32,
         }
     }
 
     fn elementwise(&self, e: &Elementwise, base: u64) -> TileKernel {
         let chunk = 32768.0;
         let pieces = (e.bytes / chunk).ceil().max(1.0);
-        let tiles = pieces.min(self.slots);
+        let occ = self.max_occupancy;
+        let tiles = pieces.min(self.pes * occ);
         let iters = (pieces / tiles).ceil();
         let per_iter = e.bytes / (tiles * iters);
         TileKernel {
@@ -188,6 +215,7 @@ impl Tiler {
             tensor: false,
             tensor_rate: 1.0,
             base_addr: base,
+            occupancy: occ as u32,
         }
     }
 }
@@ -325,6 +353,13 @@ impl DetailedEngine {
     }
 }
 
+/// The slice factor k: the largest divisor of the channel count that keeps at least
+/// `max_pes` PEs (and one channel) in the slice.
+fn slice_factor(pes: u32, channels: u32, max_pes: u32) -> u64 {
+    let want = (pes / max_pes.max(1)).max(1);
+    (1..=want.min(channels)).rev().find(|k| channels.is_multiple_of(*k)).unwrap_or(1) as u64
+}
+
 fn spec_capacity(spec: &DramSpec) -> u64 {
     let o = &spec.org;
     o.channels as u64
@@ -343,13 +378,24 @@ impl Evaluator for DetailedEngine {
 
     fn evaluate(&self, s: &Scenario) -> Result<Report> {
         let wall = std::time::Instant::now();
-        let spec = dram_spec_for(&s.system)?;
+        let full_spec = dram_spec_for(&s.system)?;
         let topo = Topology::new(&s.system.network);
-        let cfg = self.compute_config(s, &spec);
+        let full_cfg = self.compute_config(s, &full_spec);
+        // Large devices are simulated as a slice: 1/k of the PEs with 1/k of the channels
+        // run 1/k of every kernel's tiles (the device is symmetric), so the per-kernel
+        // transaction budget covers whole waves.
+        let slice = slice_factor(full_cfg.pes, full_spec.org.channels, self.max_slice_pes);
+        let mut spec = full_spec.clone();
+        spec.org.channels /= slice as u32;
+        let mut cfg = self.compute_config(s, &spec);
+        cfg.pes = (full_cfg.pes as f64 / slice as f64).round().max(1.0) as u32;
         let tiler = Tiler {
-            slots: (cfg.pes * cfg.occupancy) as f64,
+            pes: full_cfg.pes as f64,
+            max_occupancy: full_cfg.occupancy as f64,
+            smem_bytes: s.system.device.smem_bytes,
             stages: cfg.stages as f64,
             mma_min_m: s.system.device.mma_min_m as f64,
+            slice,
         };
         let mut ctx = Ctx {
             s,
@@ -393,7 +439,7 @@ impl Evaluator for DetailedEngine {
                         let (t, kind_energy) = match &op.kind {
                             OpKind::Gemm(g) => {
                                 let k = tiler.gemm(g, base);
-                                let run = dev.run_kernel(&k)?;
+                                let run = dev.run_kernel(&tiler.sliced(k))?;
                                 let flops = 2.0 * g.m * g.n * g.k * g.count;
                                 let e = flops * p.tensor_pj_per_flop / g.tensor_rate * 1e-12
                                     + run.dram_bytes * p.dram_pj_per_byte * 1e-12;
@@ -403,7 +449,7 @@ impl Evaluator for DetailedEngine {
                                 (t, e)
                             }
                             OpKind::Attention(a) => {
-                                let run = dev.run_kernel(&tiler.attention(a, base))?;
+                                let run = dev.run_kernel(&tiler.sliced(tiler.attention(a, base)))?;
                                 let flops = 2.0
                                     * a.batch
                                     * a.heads
@@ -417,7 +463,7 @@ impl Evaluator for DetailedEngine {
                                 (run.time.as_secs_f64(), e)
                             }
                             OpKind::Elementwise(el) => {
-                                let run = dev.run_kernel(&tiler.elementwise(el, base))?;
+                                let run = dev.run_kernel(&tiler.sliced(tiler.elementwise(el, base)))?;
                                 let e = el.flops * p.vector_pj_per_flop * 1e-12
                                     + run.dram_bytes * p.dram_pj_per_byte * 1e-12;
                                 account(&run, &cfg, &mut comp, &mut memt, &mut over);
