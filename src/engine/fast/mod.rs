@@ -58,7 +58,13 @@ fn dims_mask(dims: &[Dim]) -> u8 {
 fn network_key(s: &Scenario) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    s.system.network.to_string().hash(&mut h);
+    for l in &s.system.network.levels {
+        l.kind.hash(&mut h);
+        l.shape.hash(&mut h);
+        l.link_bandwidth.0.to_bits().hash(&mut h);
+        l.hop_latency.0.to_bits().hash(&mut h);
+        l.center_bandwidth.map(|c| c.0.to_bits()).hash(&mut h);
+    }
     h.finish()
 }
 
