@@ -7,10 +7,15 @@ pub mod collective;
 pub mod dram;
 pub mod presets;
 pub mod simulate;
+pub mod validate;
 
 /// Top-level command line.
 #[derive(Debug, Parser)]
-#[command(name = "deepstack", version, about = "Design-space exploration for distributed 3D-stacked AI accelerators serving LLMs")]
+#[command(
+    name = "deepstack",
+    version,
+    about = "Design-space exploration for distributed 3D-stacked AI accelerators serving LLMs"
+)]
 pub struct Cli {
     /// The subcommand (default: simulate on the built-in defaults).
     #[command(subcommand)]
@@ -28,6 +33,8 @@ pub enum Command {
     Dram(dram::DramArgs),
     /// List built-in systems, models, memories and networks.
     Presets(presets::PresetsArgs),
+    /// Run both engines (and external references) over a suite and report the errors.
+    Validate(validate::ValidateArgs),
 }
 
 /// Output format.
@@ -48,7 +55,11 @@ impl Format {
             "table" => Ok(Format::Table),
             "json" => Ok(Format::Json),
             "csv" => Ok(Format::Csv),
-            _ => Err(crate::error::invalid("--format", s, "use table, json or csv")),
+            _ => Err(crate::error::invalid(
+                "--format",
+                s,
+                "use table, json or csv",
+            )),
         }
     }
 }
@@ -60,7 +71,11 @@ pub fn main_entry() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     let command = cli.command.unwrap_or_else(|| {
@@ -88,6 +103,7 @@ pub fn main_entry() -> ExitCode {
         Command::Collective(a) => collective::run(&a),
         Command::Dram(a) => dram::run(&a),
         Command::Presets(a) => presets::run(&a),
+        Command::Validate(a) => validate::run(&a),
     };
     match result {
         Ok(code) => code,

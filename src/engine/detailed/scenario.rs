@@ -141,11 +141,12 @@ impl Tiler {
         };
         let tiles = out_tiles * split;
         let iters = (k_iters / split).ceil();
-        // B streams from DRAM tile by tile; A is shared by a row of tiles through L2, so each
-        // tile fetches only its share of A from DRAM.
-        let b_tile = tb_k * tb_n.min(g.n) * g.weight_bytes;
+        // A row of tiles shares its A panel and a column of tiles its B panel through L2
+        // (row-panel rasterisation), so each operand leaves DRAM once; every tile fetches its
+        // share of both, streaming through its own contiguous address range.
+        let b_total = g.k * g.n * g.weight_bytes * g.count;
         let a_total = g.m * g.k * g.act_bytes * g.count;
-        let read = b_tile + a_total / (tiles * iters);
+        let read = (a_total + b_total) / (tiles * iters);
         let out_bytes = if split > 1.0 {
             tb_m * tb_n * 4.0 * 2.0
         } else {
