@@ -177,10 +177,10 @@ impl DeviceSim {
             }
             let (t, b) = self.extrapolated(k, tiles, sim_iters)?;
             for _ in 0..count {
-                total = total + t;
+                total += t;
                 wave_ends.push(total);
             }
-            busy = busy + Picos(b.0 * count);
+            busy += Picos(b.0 * count);
             simulated += tiles * sim_iters * reqs_per_iter * 3 / 2;
         }
         Ok(KernelRun {
@@ -436,7 +436,7 @@ impl DeviceSim {
                 dirty.push(s);
                 let pe = s / occ;
                 unit_busy[pe] = false;
-                busy_total = busy_total + iter_time;
+                busy_total += iter_time;
                 slots[s].next_compute += 1;
                 if slots[s].next_compute >= iters {
                     // write the output

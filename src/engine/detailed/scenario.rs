@@ -511,6 +511,27 @@ impl Evaluator for DetailedEngine {
                             time_s: t,
                         });
                     }
+                    if let (Some(bytes), true) = (plan.fsdp_gather_bytes_per_layer, class.name != "head") {
+                        // FSDP: the layer's weight shards are gathered over dp; with overlap
+                        // the gather runs under the layer's compute, else before it.
+                        let c = Comm {
+                            op: CollOp::AllGather,
+                            dims: vec![crate::parallel::Dim::Dp],
+                            bytes: bytes / s.scheme.dp as f64,
+                            overlaps_gemm: false,
+                        };
+                        let run = ctx.comm(&c, &[Picos(0)])?;
+                        let comm = run.time.as_secs_f64();
+                        let extra = if s.options.overlap { (comm - time).max(0.0) } else { comm };
+                        time += extra;
+                        netx += extra;
+                        energy += run.energy_j;
+                        ops.push(OperatorTime {
+                            class: class.name,
+                            name: "fsdp_all_gather",
+                            time_s: extra,
+                        });
+                    }
                     last = (time, ops, comp, memt, netx, over, energy);
                 }
                 layers_here += reps;
@@ -537,13 +558,6 @@ impl Evaluator for DetailedEngine {
                     name: "pp_send_recv",
                     time_s: run.time.as_secs_f64(),
                 });
-            }
-            if plan.fsdp_gather_bytes_per_layer.is_some() {
-                return Err(invalid(
-                    "--parallel fsdp",
-                    "true",
-                    "the detailed engine does not simulate FSDP weight gathers; use --engine fast",
-                ));
             }
             events += dev.events();
             simulated_layers = simulated_layers.max(layers_here.saturating_sub(1));
