@@ -1,0 +1,310 @@
+//! The controller's timing state of one channel: when each command may next issue.
+//!
+//! This is the controller's own mechanism, independent of the checker: when a command
+//! issues, it pushes forward the earliest-issue cycles of every bank, bank group,
+//! rank and port it affects; asking whether a command can issue is then a handful of
+//! comparisons. (The checker instead looks backwards through the constraint table.)
+
+use super::bank::{Bank, BankState};
+use super::command::{Command, CommandKind};
+use super::spec::{Derived, DramSpec, Timing};
+
+#[inline]
+fn raise(slot: &mut u64, t: u64) {
+    if *slot < t {
+        *slot = t;
+    }
+}
+
+/// Per-channel timing state.
+#[derive(Clone, Debug)]
+pub struct ChannelTiming {
+    t: Timing,
+    d: Derived,
+    ranks: usize,
+    bgs: usize,
+    bpg: usize,
+    ports: usize,
+    banks: Vec<Bank>,
+    /// Per bank: (rank, flat bank-group index).
+    bank_home: Vec<(usize, usize)>,
+    /// Per bank group: earliest ACT, RD, WR.
+    bg_next: Vec<[u64; 3]>,
+    /// Per rank: earliest ACT, RD, REF.
+    rank_next: Vec<[u64; 3]>,
+    /// Per rank: the last four ACT cycles (ring) and how many were recorded.
+    faw: Vec<([u64; 4], usize, usize)>,
+    /// Per rank: open banks.
+    open: Vec<u32>,
+    /// Per (port, rank): earliest RD, WR from that rank on that port.
+    port_next: Vec<[u64; 2]>,
+    /// Command slots of the current cycle: row (ACT, PRE, REF) and column (RD, WR)
+    /// commands travel on separate command buses, as in HBM; each carries up to
+    /// `ports` commands per cycle.
+    slot_cycle: [u64; 2],
+    slot_used: [u64; 2],
+    last_issue: u64,
+}
+
+impl ChannelTiming {
+    /// All banks closed at cycle 0.
+    pub fn new(spec: &DramSpec) -> Self {
+        let ranks = spec.org.ranks as usize;
+        let bgs = spec.org.bankgroups as usize;
+        let bpg = spec.org.banks_per_group as usize;
+        let ports = spec.org.ports as usize;
+        ChannelTiming {
+            t: spec.timing.clone(),
+            d: spec.derived(),
+            ranks,
+            bgs,
+            bpg,
+            ports,
+            banks: vec![Bank::default(); ranks * bgs * bpg],
+            bank_home: (0..ranks * bgs * bpg)
+                .map(|f| (f / (bgs * bpg), f / bpg))
+                .collect(),
+            bg_next: vec![[0; 3]; ranks * bgs],
+            rank_next: vec![[0; 3]; ranks],
+            faw: vec![([0; 4], 0, 0); ranks],
+            open: vec![0; ranks],
+            port_next: vec![[0; 2]; ports * ranks],
+            slot_cycle: [0; 2],
+            slot_used: [0; 2],
+            last_issue: 0,
+        }
+    }
+
+    /// The flat bank index of (rank, bankgroup, bank).
+    #[inline]
+    pub fn bank_index(&self, rank: u16, bankgroup: u16, bank: u16) -> usize {
+        (rank as usize * self.bgs + bankgroup as usize) * self.bpg + bank as usize
+    }
+
+    /// The bank at a flat index.
+    #[inline]
+    pub fn bank(&self, flat: usize) -> &Bank {
+        &self.banks[flat]
+    }
+
+    /// Banks in the channel.
+    pub fn bank_count(&self) -> usize {
+        self.banks.len()
+    }
+
+    /// Ranks in the channel.
+    pub fn ranks(&self) -> usize {
+        self.ranks
+    }
+
+    /// Open banks of a rank.
+    pub fn open_banks(&self, rank: usize) -> u32 {
+        self.open[rank]
+    }
+
+    /// Derived values in use.
+    pub fn derived(&self) -> &Derived {
+        &self.d
+    }
+
+    fn in_range(&self, cmd: &Command) -> bool {
+        (cmd.rank as usize) < self.ranks
+            && (cmd.bankgroup as usize) < self.bgs
+            && (cmd.bank as usize) < self.bpg
+            && (cmd.port as usize) < self.ports
+    }
+
+    /// The earliest cycle at which `cmd` satisfies every timing constraint given the
+    /// commands issued so far, or `None` if the bank state forbids it (ACT to an open
+    /// bank, a column command to another row, REF with an open bank, ...). The
+    /// per-cycle command limit is not included (see [`can_issue`](Self::can_issue)).
+    #[inline]
+    pub fn earliest(&self, cmd: &Command) -> Option<u64> {
+        if !self.in_range(cmd) {
+            return None;
+        }
+        let r = cmd.rank as usize;
+        if cmd.kind == CommandKind::Ref {
+            return (self.open[r] == 0).then_some(self.rank_next[r][2]);
+        }
+        let flat = self.bank_index(cmd.rank, cmd.bankgroup, cmd.bank);
+        self.earliest_at(cmd.kind, flat, cmd.row, cmd.port as usize)
+    }
+
+    /// [`earliest`](Self::earliest) for a bank given by its flat index (from
+    /// [`bank_index`](Self::bank_index)) and a port below the channel's port count;
+    /// for ACT, PRE, RD and WR.
+    #[inline]
+    pub fn earliest_at(
+        &self,
+        kind: CommandKind,
+        flat: usize,
+        row: u32,
+        port: usize,
+    ) -> Option<u64> {
+        let bank = &self.banks[flat];
+        if !bank.allows(kind, row) {
+            return None;
+        }
+        let (r, g) = self.bank_home[flat];
+        let bg = &self.bg_next[g];
+        let rank = &self.rank_next[r];
+        let port = &self.port_next[port * self.ranks + r];
+        Some(match kind {
+            CommandKind::Act => {
+                let mut e = bank.next[0].max(bg[0]).max(rank[0]);
+                let (ring, head, n) = &self.faw[r];
+                if self.t.faw > 0 && *n >= 4 {
+                    e = e.max(ring[*head] + self.t.faw);
+                }
+                e
+            }
+            CommandKind::Pre => bank.next[1],
+            CommandKind::Rd => bank.next[2].max(bg[1]).max(rank[1]).max(port[0]),
+            CommandKind::Wr => bank.next[3].max(bg[2]).max(port[1]),
+            CommandKind::Ref => rank[2],
+        })
+    }
+
+    /// For a column command of `kind` from `rank`, the port that frees first and the
+    /// cycle it frees (ties go to the lowest port).
+    #[inline]
+    pub fn best_port(&self, kind: CommandKind, rank: u16) -> (u16, u64) {
+        let col = usize::from(kind == CommandKind::Wr);
+        let mut best = (0u16, u64::MAX);
+        for p in 0..self.ports {
+            let v = self.port_next[p * self.ranks + rank as usize][col];
+            if v < best.1 {
+                best = (p as u16, v);
+            }
+        }
+        best
+    }
+
+    /// True if `cmd` may issue at cycle `t`: its constraints are met, the bank state
+    /// allows it, time does not run backwards and a command slot is free in cycle `t`.
+    #[inline]
+    pub fn can_issue(&self, cmd: &Command, t: u64) -> bool {
+        if t < self.last_issue || !self.slot_free_for(cmd.kind, t) {
+            return false;
+        }
+        self.earliest(cmd).is_some_and(|e| e <= t)
+    }
+
+    /// True if a command slot is still free in cycle `t`.
+    #[inline]
+    pub fn slot_free(&self, t: u64) -> bool {
+        self.slot_free_for(CommandKind::Act, t) || self.slot_free_for(CommandKind::Rd, t)
+    }
+
+    /// True if the command bus that carries `kind` has a free slot in cycle `t`.
+    #[inline]
+    pub fn slot_free_for(&self, kind: CommandKind, t: u64) -> bool {
+        let c = usize::from(kind.is_column());
+        t != self.slot_cycle[c] || self.slot_used[c] < self.d.commands_per_cycle
+    }
+
+    /// The first cycle at or after `t` with a free slot for `kind`.
+    #[inline]
+    pub fn first_slot_for(&self, kind: CommandKind, t: u64) -> u64 {
+        if self.slot_free_for(kind, t) {
+            t
+        } else {
+            t + 1
+        }
+    }
+
+    /// Records `cmd` as issued at cycle `t`. The caller must have checked
+    /// [`can_issue`](Self::can_issue); this method trusts it (the protocol checker
+    /// catches any caller that did not).
+    pub fn issue(&mut self, cmd: &Command, t: u64) {
+        if !self.in_range(cmd) {
+            return;
+        }
+        let c = usize::from(cmd.kind.is_column());
+        if t == self.slot_cycle[c] {
+            self.slot_used[c] += 1;
+        } else {
+            self.slot_cycle[c] = t;
+            self.slot_used[c] = 1;
+        }
+        self.last_issue = t;
+        let (t_, d) = (&self.t, &self.d);
+        let r = cmd.rank as usize;
+        if cmd.kind == CommandKind::Ref {
+            let first = r * self.bgs * self.bpg;
+            for b in &mut self.banks[first..first + self.bgs * self.bpg] {
+                b.not_before(CommandKind::Act, t + t_.rfc);
+            }
+            raise(&mut self.rank_next[r][2], t + t_.rfc);
+            return;
+        }
+        let flat = self.bank_index(cmd.rank, cmd.bankgroup, cmd.bank);
+        let g = r * self.bgs + cmd.bankgroup as usize;
+        match cmd.kind {
+            CommandKind::Act => {
+                let b = &mut self.banks[flat];
+                b.state = BankState::Open {
+                    row: cmd.row,
+                    since: t,
+                };
+                b.not_before(CommandKind::Rd, t + t_.rcd_rd);
+                b.not_before(CommandKind::Wr, t + t_.rcd_wr);
+                b.not_before(CommandKind::Pre, t + t_.ras);
+                b.not_before(CommandKind::Act, t + t_.rc);
+                raise(&mut self.bg_next[g][0], t + t_.rrd_l);
+                raise(&mut self.rank_next[r][0], t + t_.rrd_s);
+                let (ring, head, n) = &mut self.faw[r];
+                ring[*head] = t;
+                *head = (*head + 1) % 4;
+                *n += 1;
+                self.open[r] += 1;
+            }
+            CommandKind::Pre => {
+                let b = &mut self.banks[flat];
+                if matches!(b.state, BankState::Open { .. }) {
+                    self.open[r] = self.open[r].saturating_sub(1);
+                }
+                b.state = BankState::Closed;
+                b.not_before(CommandKind::Act, t + t_.rp);
+                raise(&mut self.rank_next[r][2], t + t_.rp);
+            }
+            CommandKind::Rd => {
+                self.banks[flat].not_before(CommandKind::Pre, t + t_.rtp);
+                raise(&mut self.bg_next[g][1], t + d.ccd_l);
+                let p = cmd.port as usize;
+                for r2 in 0..self.ranks {
+                    let pn = &mut self.port_next[p * self.ranks + r2];
+                    raise(
+                        &mut pn[0],
+                        t + if r2 == r {
+                            d.ccd_s
+                        } else {
+                            d.rank_switch.max(d.ccd_s)
+                        },
+                    );
+                    raise(&mut pn[1], t + d.rtw);
+                }
+            }
+            CommandKind::Wr => {
+                self.banks[flat].not_before(CommandKind::Pre, t + d.wr_to_pre);
+                raise(&mut self.bg_next[g][2], t + d.ccd_l);
+                raise(&mut self.bg_next[g][1], t + d.wtr_l);
+                raise(&mut self.rank_next[r][1], t + d.wtr_s);
+                let p = cmd.port as usize;
+                for r2 in 0..self.ranks {
+                    let pn = &mut self.port_next[p * self.ranks + r2];
+                    raise(
+                        &mut pn[1],
+                        t + if r2 == r {
+                            d.ccd_s
+                        } else {
+                            d.rank_switch.max(d.ccd_s)
+                        },
+                    );
+                }
+            }
+            CommandKind::Ref => {}
+        }
+    }
+}

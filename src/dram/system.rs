@@ -1,0 +1,426 @@
+//! The memory system: every channel's controller behind one event queue, with the
+//! co-simulation API a compute model drives.
+//!
+//! ```
+//! use deepstack::dram::{presets, MemorySystem, Request, Completion};
+//! use deepstack::sim::SimTime;
+//! let spec = presets::preset("hbm2")?;
+//! let mut mem = MemorySystem::new(&spec, 1)?;
+//! mem.try_enqueue(Request { id: 7, addr: 0x1000, is_write: false, arrival: SimTime::ZERO })?;
+//! let mut done = Vec::new();
+//! while done.is_empty() {
+//!     let t = mem.next_event_time().expect("a request is in flight");
+//!     mem.advance_to(t, &mut done);
+//! }
+//! assert_eq!(done[0].id, 7);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use super::checker::{merge_reports, ViolationReport};
+use super::controller::{Channel, QueuedRequest};
+use super::error::DramError;
+use super::mapping::{AddressMapping, DecodedAddr};
+use super::spec::{Derived, DramSpec};
+use super::stats::{ChannelCounters, Stats};
+use crate::sim::{ClockDomain, Cycles, EventId, EventQueue, SimTime};
+use std::collections::VecDeque;
+
+/// A memory request from the caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// Caller's id, echoed in the [`Completion`].
+    pub id: u64,
+    /// Byte address.
+    pub addr: u64,
+    /// Write (true) or read.
+    pub is_write: bool,
+    /// When the request reaches the memory controller (not before the system's
+    /// current time).
+    pub arrival: SimTime,
+}
+
+/// A completed request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Completion {
+    /// The request's id.
+    pub id: u64,
+    /// When its last data beat was transferred.
+    pub done: SimTime,
+    /// Write (true) or read.
+    pub is_write: bool,
+}
+
+/// Why [`MemorySystem::try_enqueue`] refused a request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EnqueueError {
+    /// The target channel's queue is full; retry after the system advances.
+    #[error("the request queue of channel {channel} is full")]
+    QueueFull {
+        /// The channel.
+        channel: u32,
+    },
+    /// The address is beyond the memory's capacity.
+    #[error("address {addr:#x} is beyond the memory capacity of {capacity} bytes")]
+    AddressOutOfRange {
+        /// The address.
+        addr: u64,
+        /// The capacity.
+        capacity: u64,
+    },
+    /// The arrival time is before the system's current time.
+    #[error("arrival at {arrival} is before the current time {now}")]
+    ArrivalInPast {
+        /// The requested arrival.
+        arrival: SimTime,
+        /// The current time.
+        now: SimTime,
+    },
+}
+
+/// A multi-channel DRAM (or 3D stack) driven by events.
+///
+/// Contract: call [`try_enqueue`](Self::try_enqueue) with arrival times at or after
+/// [`now`](Self::now), and [`advance_to`](Self::advance_to) with non-decreasing
+/// times. Completions come out of `advance_to` in (completion time, issue order).
+#[derive(Debug)]
+pub struct MemorySystem {
+    name: String,
+    seed: u64,
+    d: Derived,
+    clock: ClockDomain,
+    mapping: AddressMapping,
+    channels: Vec<Channel>,
+    wake: Vec<Option<(EventId, u64)>>,
+    events: EventQueue<u32>,
+    /// Completions not yet reported, reads and writes apart. Commands are issued in
+    /// non-decreasing cycle order across the whole system and each kind has a fixed
+    /// latency, so each queue is sorted by completion cycle.
+    done_reads: VecDeque<(u64, u64, u64)>,
+    done_writes: VecDeque<(u64, u64, u64)>,
+    seq: u64,
+    now: SimTime,
+    events_processed: u64,
+    enqueued: u64,
+    completed: u64,
+    peak: f64,
+}
+
+impl MemorySystem {
+    /// Builds the system for a validated `spec`. No component draws random numbers
+    /// today (refresh phases are fixed by rank index), so `seed` only labels the run;
+    /// it is kept so that stochastic components can be added without an API change.
+    pub fn new(spec: &DramSpec, seed: u64) -> Result<MemorySystem, DramError> {
+        spec.validate()?;
+        let mapping = AddressMapping::new(&spec.controller.address_mapping, &spec.org)?;
+        let channels: Vec<Channel> = (0..spec.org.channels)
+            .map(|_| Channel::new(spec, 0))
+            .collect();
+        let n = channels.len();
+        let mut sys = MemorySystem {
+            name: spec.name.clone(),
+            seed,
+            d: spec.derived(),
+            clock: spec.clock(),
+            mapping,
+            channels,
+            wake: vec![None; n],
+            events: EventQueue::new(),
+            done_reads: VecDeque::new(),
+            done_writes: VecDeque::new(),
+            seq: 0,
+            now: SimTime::ZERO,
+            events_processed: 0,
+            enqueued: 0,
+            completed: 0,
+            peak: spec.peak_bandwidth_bytes_per_s(),
+        };
+        if sys.d.refi > 0 {
+            for ch in 0..n {
+                sys.wake_at(ch, 0);
+            }
+        }
+        Ok(sys)
+    }
+
+    /// The current time (the last time passed to [`advance_to`](Self::advance_to)).
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// The memory clock.
+    pub fn clock(&self) -> ClockDomain {
+        self.clock
+    }
+
+    /// The address mapping in use.
+    pub fn mapping(&self) -> &AddressMapping {
+        &self.mapping
+    }
+
+    /// Derived timing values in use.
+    pub fn derived(&self) -> &Derived {
+        &self.d
+    }
+
+    /// Requests accepted and not yet reported complete.
+    pub fn in_flight(&self) -> u64 {
+        self.enqueued - self.completed
+    }
+
+    /// The channel an address maps to, or `None` beyond capacity.
+    #[inline]
+    pub fn channel_of(&self, addr: u64) -> Option<u32> {
+        self.mapping.decode(addr).map(|d| d.channel)
+    }
+
+    /// True if the channel that `addr` maps to can take another request now.
+    #[inline]
+    pub fn has_room_for(&self, addr: u64) -> bool {
+        self.mapping
+            .decode(addr)
+            .is_some_and(|d| self.channels[d.channel as usize].has_room())
+    }
+
+    fn wake_at(&mut self, ch: usize, cycle: u64) {
+        let at = self.clock.cycle_start(Cycles(cycle));
+        match self.wake[ch] {
+            Some((_, w)) if w <= cycle => {}
+            Some((id, _)) => {
+                if self.events.reschedule(id, at).is_ok() {
+                    self.wake[ch] = Some((id, cycle));
+                }
+            }
+            None => {
+                if let Ok(id) = self.events.schedule(at, ch as u32) {
+                    self.wake[ch] = Some((id, cycle));
+                }
+            }
+        }
+    }
+
+    /// Offers a request to its channel's queue.
+    pub fn try_enqueue(&mut self, req: Request) -> Result<(), EnqueueError> {
+        if req.arrival < self.now {
+            return Err(EnqueueError::ArrivalInPast {
+                arrival: req.arrival,
+                now: self.now,
+            });
+        }
+        let d: DecodedAddr =
+            self.mapping
+                .decode(req.addr)
+                .ok_or(EnqueueError::AddressOutOfRange {
+                    addr: req.addr,
+                    capacity: self.mapping.capacity(),
+                })?;
+        let ch = d.channel as usize;
+        let arrival = self.clock.cycle_at_or_after(req.arrival).0;
+        let q = QueuedRequest {
+            id: req.id,
+            arrival,
+            rank: d.rank as u16,
+            bankgroup: d.bankgroup as u16,
+            bank: d.bank as u16,
+            row: d.row,
+            is_write: req.is_write,
+        };
+        if self.channels[ch].enqueue(q).is_err() {
+            return Err(EnqueueError::QueueFull { channel: d.channel });
+        }
+        self.enqueued += 1;
+        let at = self.channels[ch].first_free_cycle(arrival);
+        self.wake_at(ch, at);
+        Ok(())
+    }
+
+    /// The time of the next thing that will happen: a controller decision or a
+    /// completion. `None` when the system is idle and has no refresh to do.
+    pub fn next_event_time(&self) -> Option<SimTime> {
+        let e = self.events.peek_time();
+        let c = match (self.done_reads.front(), self.done_writes.front()) {
+            (Some(a), Some(b)) => Some(a.0.min(b.0)),
+            (Some(a), None) | (None, Some(a)) => Some(a.0),
+            (None, None) => None,
+        }
+        .map(|done| self.clock.cycle_start(Cycles(done)));
+        match (e, c) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Runs every event up to and including `t` and appends the requests completed by
+    /// `t` to `out`. A `t` before [`now`](Self::now) does nothing.
+    pub fn advance_to(&mut self, t: SimTime, out: &mut Vec<Completion>) {
+        if t < self.now {
+            return;
+        }
+        let tck = self.clock.period().0;
+        let limit = t.as_ps() / tck;
+        let limit_t = self.clock.cycle_start(Cycles(limit));
+        while let Some((at, id, &ch)) = self.events.peek() {
+            if at > limit_t {
+                break;
+            }
+            // The channel's wake event is moved rather than popped and re-pushed.
+            let _ = self.events.advance_now(at);
+            let ch = ch as usize;
+            let mut cycle = at.as_ps() / tck;
+            let next = loop {
+                self.events_processed += 1;
+                let o = self.channels[ch].step(cycle);
+                if let Some(f) = o.finished {
+                    let q = if f.is_write {
+                        &mut self.done_writes
+                    } else {
+                        &mut self.done_reads
+                    };
+                    q.push_back((f.done, self.seq, f.id));
+                    self.seq += 1;
+                }
+                match o.next {
+                    None => break None,
+                    Some(n) => {
+                        // Decisions that come before any other pending event are taken
+                        // at once (no other event can intervene); the rest are queued.
+                        if n <= limit && n.saturating_mul(tck) < self.second_event_ps(id) {
+                            cycle = n;
+                            continue;
+                        }
+                        break Some(n);
+                    }
+                }
+            };
+            match next {
+                Some(n) => {
+                    let when = self.clock.cycle_start(Cycles(n));
+                    if self.events.reschedule(id, when).is_ok() {
+                        self.wake[ch] = Some((id, n));
+                    }
+                }
+                None => {
+                    let _ = self.events.cancel(id);
+                    self.wake[ch] = None;
+                }
+            }
+        }
+        loop {
+            let r = self.done_reads.front().copied().filter(|c| c.0 <= limit);
+            let w = self.done_writes.front().copied().filter(|c| c.0 <= limit);
+            let (c, is_write) = match (r, w) {
+                (Some(a), Some(b)) if (b.0, b.1) < (a.0, a.1) => (b, true),
+                (Some(a), _) => (a, false),
+                (None, Some(b)) => (b, true),
+                (None, None) => break,
+            };
+            if is_write {
+                self.done_writes.pop_front();
+            } else {
+                self.done_reads.pop_front();
+            }
+            self.completed += 1;
+            out.push(Completion {
+                id: c.2,
+                done: self.clock.cycle_start(Cycles(c.0)),
+                is_write,
+            });
+        }
+        self.now = t;
+    }
+
+    /// The time of the earliest pending event other than `id` (which is at the head).
+    #[inline]
+    fn second_event_ps(&self, id: EventId) -> u64 {
+        // The head is `id` itself while its channel runs; every other wake is later or
+        // equal. Scanning is avoided by keeping one wake per channel: the minimum over
+        // the other channels' wake cycles.
+        let mut best = u64::MAX;
+        for (other, cycle) in self.wake.iter().flatten() {
+            {
+                if *other != id {
+                    best = best.min(cycle.saturating_mul(self.clock.period().0));
+                }
+            }
+        }
+        best
+    }
+
+    /// Runs until every accepted request has completed, appending completions to
+    /// `out`.
+    pub fn drain(&mut self, out: &mut Vec<Completion>) {
+        while self.in_flight() > 0 {
+            match self.next_event_time() {
+                Some(t) => self.advance_to(t.max(self.now), out),
+                None => break,
+            }
+        }
+    }
+
+    /// Scheduler events processed so far.
+    pub fn events_processed(&self) -> u64 {
+        self.events_processed
+    }
+
+    /// Sum of the channels' counters.
+    pub fn counters(&self) -> ChannelCounters {
+        let mut c = ChannelCounters::default();
+        for ch in &self.channels {
+            c.merge(ch.counters());
+        }
+        c
+    }
+
+    /// The checker's findings over all channels, closing the refresh check at the
+    /// current time.
+    pub fn violations(&mut self) -> ViolationReport {
+        let end = self.now.as_ps() / self.clock.period().0;
+        let reports: Vec<_> = self
+            .channels
+            .iter_mut()
+            .map(|c| {
+                let mut checker = c.checker().clone();
+                checker.finish(end);
+                checker.report()
+            })
+            .collect();
+        merge_reports(&reports)
+    }
+
+    /// The run's statistics. `wall_s` is the caller's measurement of wall time.
+    pub fn stats(&mut self, wall_s: f64) -> Stats {
+        let c = self.counters();
+        let v = self.violations();
+        let tck_s = self.clock.period().0 as f64 * 1e-12;
+        let requests = c.reads + c.writes;
+        let cycles = c.last_done;
+        let time = cycles as f64 * tck_s;
+        let bytes = requests as f64 * self.d.transaction_bytes as f64;
+        Stats {
+            memory: self.name.clone(),
+            seed: self.seed,
+            requests,
+            reads: c.reads,
+            writes: c.writes,
+            cycles,
+            simulated_time_s: time,
+            bandwidth_bytes_per_s: if time > 0.0 { bytes / time } else { 0.0 },
+            peak_bandwidth_bytes_per_s: self.peak,
+            avg_read_latency_ns: c.read_latency.mean() * tck_s * 1e9,
+            p99_read_latency_ns: c.read_latency.quantile(0.99) as f64 * tck_s * 1e9,
+            max_read_latency_ns: c.read_latency.max() as f64 * tck_s * 1e9,
+            row_hit_rate: if requests > 0 {
+                c.row_hits as f64 / requests as f64
+            } else {
+                0.0
+            },
+            activates: c.acts,
+            precharges: c.pres,
+            refreshes: c.refs,
+            timing_violations: v.total,
+            violations: v,
+            events: self.events_processed,
+            wall_s,
+        }
+    }
+}

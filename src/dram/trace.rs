@@ -1,0 +1,354 @@
+//! A streaming reader for DRAMsim3-format traces.
+//!
+//! One request per line: a hexadecimal byte address (with or without `0x`), `READ` or
+//! `WRITE` (case-insensitive; `R`/`W` also accepted), and the issue cycle in memory
+//! clocks, separated by whitespace. Blank lines and lines starting with `#` are
+//! skipped. The reader holds one line at a time, so memory does not grow with the
+//! trace.
+
+use super::error::DramError;
+use std::io::BufRead;
+
+/// One trace request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TraceRecord {
+    /// Byte address.
+    pub addr: u64,
+    /// Write (true) or read.
+    pub is_write: bool,
+    /// Issue cycle (memory clock).
+    pub cycle: u64,
+    /// 1-based line number in the source (0 for generated traffic).
+    pub line: u64,
+}
+
+/// Iterator over the records of a trace.
+pub struct TraceReader<R: BufRead> {
+    input: R,
+    buf: Vec<u8>,
+    line: u64,
+    capacity: Option<u64>,
+    done: bool,
+}
+
+impl<R: BufRead> TraceReader<R> {
+    /// Reads from `input`. With `capacity`, an address at or beyond it is reported as
+    /// an error on its line.
+    pub fn new(input: R, capacity: Option<u64>) -> Self {
+        TraceReader {
+            input,
+            buf: Vec::with_capacity(64),
+            line: 0,
+            capacity,
+            done: false,
+        }
+    }
+}
+
+/// The error for line `line_no` with content `line`.
+fn line_error(line_no: u64, line: &[u8], reason: impl Into<String>) -> DramError {
+    let text = String::from_utf8_lossy(line);
+    let text = text.trim_end_matches(['\n', '\r']);
+    DramError::TraceLine {
+        line: line_no,
+        content: text.chars().take(200).collect(),
+        reason: reason.into(),
+    }
+}
+
+const WS: u8 = 0xFE;
+const BAD: u8 = 0xFF;
+const NL: u8 = 0xFD;
+
+/// Byte classes: hexadecimal digit value, [`WS`] for blanks, [`NL`] for a newline,
+/// [`BAD`] otherwise.
+static CLASS: [u8; 256] = {
+    let mut t = [BAD; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t[b' ' as usize] = WS;
+    t[b'\t' as usize] = WS;
+    t[b'\r' as usize] = WS;
+    t[0x0b] = WS;
+    t[0x0c] = WS;
+    t[b'\n' as usize] = NL;
+    t
+};
+
+/// The outcome of scanning the start of a buffer for one line.
+enum Scan {
+    /// A complete line: the parse result and the bytes it used (with its newline).
+    Line(Result<Option<TraceRecord>, DramError>, usize),
+    /// The buffer ends before the line does.
+    Partial,
+}
+
+/// The line at the start of `buf` (up to, not including, a newline).
+fn line_of(buf: &[u8]) -> &[u8] {
+    let end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
+    trim_cr(&buf[..end])
+}
+
+/// Scans one line at the start of `buf` in a single pass: the address, the operation,
+/// the cycle and the newline. `at_eof` says no more bytes follow `buf`.
+#[inline]
+fn scan_line(line_no: u64, buf: &[u8], capacity: Option<u64>, at_eof: bool) -> Scan {
+    let n = buf.len();
+    let fail = |reason: &str| Scan::Line(Err(line_error(line_no, line_of(buf), reason)), n);
+    let mut i = 0;
+    while i < n && CLASS[buf[i] as usize] == WS {
+        i += 1;
+    }
+    if i == n {
+        return if at_eof {
+            Scan::Line(Ok(None), n)
+        } else {
+            Scan::Partial
+        };
+    }
+    if buf[i] == b'\n' || buf[i] == b'#' {
+        return match buf[i..].iter().position(|&b| b == b'\n') {
+            Some(k) => Scan::Line(Ok(None), i + k + 1),
+            None if at_eof => Scan::Line(Ok(None), n),
+            None => Scan::Partial,
+        };
+    }
+    // Address.
+    if i + 1 < n && buf[i] == b'0' && (buf[i + 1] | 0x20) == b'x' {
+        i += 2;
+    }
+    let start = i;
+    let mut addr: u64 = 0;
+    while i < n {
+        let c = CLASS[buf[i] as usize];
+        if c >= 16 {
+            break;
+        }
+        if addr >> 60 != 0 {
+            return fail("the address does not fit in 64 bits");
+        }
+        addr = (addr << 4) | u64::from(c);
+        i += 1;
+    }
+    if i == n && !at_eof {
+        return Scan::Partial;
+    }
+    if i == start || (i < n && CLASS[buf[i] as usize] == BAD) {
+        return fail("the address is not a hexadecimal number");
+    }
+    // Operation.
+    while i < n && CLASS[buf[i] as usize] == WS {
+        i += 1;
+    }
+    let start = i;
+    while i < n && CLASS[buf[i] as usize] != WS && buf[i] != b'\n' {
+        i += 1;
+    }
+    if i == n && !at_eof {
+        return Scan::Partial;
+    }
+    let op = &buf[start..i];
+    let is_write = if op.eq_ignore_ascii_case(b"READ") || op.eq_ignore_ascii_case(b"R") {
+        false
+    } else if op.eq_ignore_ascii_case(b"WRITE") || op.eq_ignore_ascii_case(b"W") {
+        true
+    } else if op.is_empty() {
+        return fail("missing READ/WRITE");
+    } else {
+        return fail("the operation must be READ or WRITE");
+    };
+    // Issue cycle.
+    while i < n && CLASS[buf[i] as usize] == WS {
+        i += 1;
+    }
+    let start = i;
+    let mut cycle: u64 = 0;
+    while i < n {
+        let c = buf[i].wrapping_sub(b'0');
+        if c > 9 {
+            break;
+        }
+        cycle = match cycle
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(c)))
+        {
+            Some(v) => v,
+            None => return fail("the issue cycle does not fit in 64 bits"),
+        };
+        i += 1;
+    }
+    if i == n && !at_eof {
+        return Scan::Partial;
+    }
+    if i == start {
+        return if i == n || buf[i] == b'\n' {
+            fail("missing issue cycle")
+        } else {
+            fail("the issue cycle is not a non-negative integer")
+        };
+    }
+    if i < n && CLASS[buf[i] as usize] == BAD {
+        return fail("the issue cycle is not a non-negative integer");
+    }
+    // End of line.
+    while i < n && CLASS[buf[i] as usize] == WS {
+        i += 1;
+    }
+    let used = if i == n {
+        if !at_eof {
+            return Scan::Partial;
+        }
+        n
+    } else if buf[i] == b'\n' {
+        i + 1
+    } else {
+        return fail("unexpected extra field (expected: address READ|WRITE cycle)");
+    };
+    if let Some(cap) = capacity {
+        if addr >= cap {
+            return Scan::Line(
+                Err(line_error(
+                    line_no,
+                    line_of(buf),
+                    format!("address {addr:#x} is beyond the memory capacity of {cap} bytes"),
+                )),
+                used,
+            );
+        }
+    }
+    Scan::Line(
+        Ok(Some(TraceRecord {
+            addr,
+            is_write,
+            cycle,
+            line: line_no,
+        })),
+        used,
+    )
+}
+
+impl<R: BufRead> Iterator for TraceReader<R> {
+    type Item = Result<TraceRecord, DramError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.done {
+            let avail = match self.input.fill_buf() {
+                Ok(a) => a,
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(DramError::TraceLine {
+                        line: self.line + 1,
+                        content: String::new(),
+                        reason: format!("read error: {e}"),
+                    }));
+                }
+            };
+            let parsed = if self.buf.is_empty() && !avail.is_empty() {
+                // Common case: the whole line is in the reader's buffer.
+                match scan_line(self.line + 1, avail, self.capacity, false) {
+                    Scan::Line(r, used) => {
+                        self.input.consume(used);
+                        self.line += 1;
+                        r
+                    }
+                    Scan::Partial => {
+                        let n = avail.len();
+                        self.buf.extend_from_slice(avail);
+                        self.input.consume(n);
+                        continue;
+                    }
+                }
+            } else if avail.is_empty() {
+                // End of input: a last line without a newline, if any.
+                self.done = true;
+                if self.buf.is_empty() {
+                    return None;
+                }
+                self.line += 1;
+                let r = match scan_line(self.line, &self.buf, self.capacity, true) {
+                    Scan::Line(r, _) => r,
+                    Scan::Partial => Ok(None),
+                };
+                self.buf.clear();
+                r
+            } else {
+                // A line split across reads: gather it, then scan it whole.
+                match avail.iter().position(|&b| b == b'\n') {
+                    Some(i) => {
+                        self.buf.extend_from_slice(&avail[..=i]);
+                        self.input.consume(i + 1);
+                        self.line += 1;
+                        let r = match scan_line(self.line, &self.buf, self.capacity, true) {
+                            Scan::Line(r, _) => r,
+                            Scan::Partial => Ok(None),
+                        };
+                        self.buf.clear();
+                        r
+                    }
+                    None => {
+                        let n = avail.len();
+                        self.buf.extend_from_slice(avail);
+                        self.input.consume(n);
+                        continue;
+                    }
+                }
+            };
+            match parsed {
+                Ok(Some(r)) => return Some(Ok(r)),
+                Ok(None) => continue,
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+        None
+    }
+}
+
+fn trim_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_reports_lines() {
+        let text = "0x1a2b3c40 READ 120\n\n# c\n1000 write 121\n0xZZ READ 3\n";
+        let mut r = TraceReader::new(text.as_bytes(), None);
+        assert_eq!(
+            r.next().unwrap().unwrap(),
+            TraceRecord {
+                addr: 0x1a2b3c40,
+                is_write: false,
+                cycle: 120,
+                line: 1
+            }
+        );
+        let w = r.next().unwrap().unwrap();
+        assert_eq!((w.addr, w.is_write, w.line), (0x1000, true, 4));
+        let e = r.next().unwrap().unwrap_err().to_string();
+        assert!(e.contains("line 5") && e.contains("0xZZ READ 3"), "{e}");
+        assert!(r.next().is_none());
+    }
+
+    #[test]
+    fn capacity_is_checked_per_line() {
+        let mut r = TraceReader::new("0x40 READ 0\n0x100 READ 1\n".as_bytes(), Some(0x100));
+        assert!(r.next().unwrap().is_ok());
+        let e = r.next().unwrap().unwrap_err().to_string();
+        assert!(e.contains("line 2") && e.contains("beyond"), "{e}");
+    }
+}
