@@ -13,7 +13,12 @@ fn scenario(system: &str, model: &str, batch: u32, scheme: &str) -> Scenario {
     Scenario::new(
         System::load(system).expect("preset"),
         Model::load(model).expect("preset"),
-        Workload { phase: Phase::Decode, batch, input_len: 1024, output_len: 1024 },
+        Workload {
+            phase: Phase::Decode,
+            batch,
+            input_len: 1024,
+            output_len: 1024,
+        },
         ParallelScheme::parse(scheme).expect("scheme"),
         Options::default(),
     )
@@ -28,8 +33,12 @@ fn bench(c: &mut Criterion) {
         let r = engine.evaluate(s).expect("evaluates");
         assert!(r.throughput_tokens_per_s > 0.0 && r.step_time_s > 0.0);
     }
-    c.bench_function("fast/llama-3-70b-decode-8dev", |b| b.iter(|| engine.evaluate(black_box(&llama))));
-    c.bench_function("fast/deepseek-v3-decode-256dev", |b| b.iter(|| engine.evaluate(black_box(&ds))));
+    c.bench_function("fast/llama-3-70b-decode-8dev", |b| {
+        b.iter(|| engine.evaluate(black_box(&llama)))
+    });
+    c.bench_function("fast/deepseek-v3-decode-256dev", |b| {
+        b.iter(|| engine.evaluate(black_box(&ds)))
+    });
 }
 
 criterion_group!(benches, bench);

@@ -29,4 +29,5 @@ pub mod parallel;
 pub mod scenario;
 pub mod sim;
 pub mod units;
+pub mod validate;
 pub mod workload;

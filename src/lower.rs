@@ -176,11 +176,19 @@ pub fn lower(s: &Scenario, kv_len: u32) -> Plan {
     let micro = s.microbatch() as f64;
     let seqs = (micro / attn_dp).ceil();
     let (q_len, kv_stored, kv_attended) = match s.workload.phase {
-        Phase::Decode => (1.0, (kv_len as f64 / p.cp as f64).ceil(), (kv_len as f64 / p.cp as f64).ceil()),
+        Phase::Decode => (
+            1.0,
+            (kv_len as f64 / p.cp as f64).ceil(),
+            (kv_len as f64 / p.cp as f64).ceil(),
+        ),
         Phase::Prefill => {
             let q = (kv_len as f64 / (p.sp * p.cp) as f64).ceil();
             // causal: on average a query sees half the prompt
-            (q, (kv_len as f64 / p.cp as f64).ceil(), (kv_len as f64 / p.cp as f64 / 2.0).ceil().max(1.0))
+            (
+                q,
+                (kv_len as f64 / p.cp as f64).ceil(),
+                (kv_len as f64 / p.cp as f64 / 2.0).ceil().max(1.0),
+            )
         }
     };
     // Tokens through the projections on this device (SP splits the sequence there too).
@@ -188,14 +196,28 @@ pub fn lower(s: &Scenario, kv_len: u32) -> Plan {
     let mut attn_ops: Vec<Operator> = Vec::new();
     attn_ops.push(elementwise("input_norm", 2.0 * t * h * act, 4.0 * t * h));
     match &m.attention {
-        Attention::Gqa { heads, kv_heads, head_dim } => {
+        Attention::Gqa {
+            heads,
+            kv_heads,
+            head_dim,
+        } => {
             let hd = *head_dim as f64;
             let hq = *heads as f64 / tp;
             let hkv = (*kv_heads as f64 / tp).max(1.0);
             attn_ops.push(gemm("qkv_proj", t, (hq + 2.0 * hkv) * hd, h, 1.0, s));
-            attn_ops.push(elementwise("rotary", 2.0 * t * (hq + hkv) * hd * act, 6.0 * t * (hq + hkv) * hd));
+            attn_ops.push(elementwise(
+                "rotary",
+                2.0 * t * (hq + hkv) * hd * act,
+                6.0 * t * (hq + hkv) * hd,
+            ));
             if p.sp > 1 {
-                attn_ops.push(comm("sp_all_to_all_in", CollOp::AllToAll, &[Dim::Sp], t * (hq + 2.0 * hkv) * hd * act / p.sp as f64, false));
+                attn_ops.push(comm(
+                    "sp_all_to_all_in",
+                    CollOp::AllToAll,
+                    &[Dim::Sp],
+                    t * (hq + 2.0 * hkv) * hd * act / p.sp as f64,
+                    false,
+                ));
             }
             attn_ops.push(Operator {
                 name: "attention",
@@ -214,10 +236,22 @@ pub fn lower(s: &Scenario, kv_len: u32) -> Plan {
                 }),
             });
             if p.sp > 1 {
-                attn_ops.push(comm("sp_all_to_all_out", CollOp::AllToAll, &[Dim::Sp], t * hq * hd * act / p.sp as f64, false));
+                attn_ops.push(comm(
+                    "sp_all_to_all_out",
+                    CollOp::AllToAll,
+                    &[Dim::Sp],
+                    t * hq * hd * act / p.sp as f64,
+                    false,
+                ));
             }
             if p.cp > 1 {
-                attn_ops.push(comm("cp_combine", CollOp::AllReduce, &[Dim::Cp], t * hq * (hd + 2.0) * 4.0, false));
+                attn_ops.push(comm(
+                    "cp_combine",
+                    CollOp::AllReduce,
+                    &[Dim::Cp],
+                    t * hq * (hd + 2.0) * 4.0,
+                    false,
+                ));
             }
             attn_ops.push(gemm("o_proj", t, h, hq * hd, 1.0, s));
         }
@@ -231,7 +265,11 @@ pub fn lower(s: &Scenario, kv_len: u32) -> Plan {
         } => {
             let hq = *heads as f64 / tp;
             let (ql, kl) = (*q_lora_rank as f64, *kv_lora_rank as f64);
-            let (nope, rope, vd) = (*qk_nope_head_dim as f64, *qk_rope_head_dim as f64, *v_head_dim as f64);
+            let (nope, rope, vd) = (
+                *qk_nope_head_dim as f64,
+                *qk_rope_head_dim as f64,
+                *v_head_dim as f64,
+            );
             if ql > 0.0 {
                 attn_ops.push(gemm("q_a_proj", t, ql, h, 1.0, s));
                 attn_ops.push(gemm("q_b_proj", t, hq * (nope + rope), ql, 1.0, s));
@@ -264,7 +302,14 @@ pub fn lower(s: &Scenario, kv_len: u32) -> Plan {
                     attn_ops.push(gemm("v_absorb", t, vd, kl, hq, s));
                 }
                 Phase::Prefill => {
-                    attn_ops.push(gemm("kv_b_proj", seqs * kv_stored, hq * (nope + vd), kl, 1.0, s));
+                    attn_ops.push(gemm(
+                        "kv_b_proj",
+                        seqs * kv_stored,
+                        hq * (nope + vd),
+                        kl,
+                        1.0,
+                        s,
+                    ));
                     attn_ops.push(Operator {
                         name: "attention",
                         kind: OpKind::Attention(AttentionCore {
@@ -284,13 +329,25 @@ pub fn lower(s: &Scenario, kv_len: u32) -> Plan {
                 }
             }
             if p.cp > 1 {
-                attn_ops.push(comm("cp_combine", CollOp::AllReduce, &[Dim::Cp], t * hq * (vd + 2.0) * 4.0, false));
+                attn_ops.push(comm(
+                    "cp_combine",
+                    CollOp::AllReduce,
+                    &[Dim::Cp],
+                    t * hq * (vd + 2.0) * 4.0,
+                    false,
+                ));
             }
             attn_ops.push(gemm("o_proj", t, h, hq * vd, 1.0, s));
         }
     }
     if p.tp > 1 {
-        attn_ops.push(comm("tp_all_reduce", CollOp::AllReduce, &[Dim::Tp], t * h * act, true));
+        attn_ops.push(comm(
+            "tp_all_reduce",
+            CollOp::AllReduce,
+            &[Dim::Tp],
+            t * h * act,
+            true,
+        ));
     }
     attn_ops.push(elementwise("post_norm", 3.0 * t * h * act, 5.0 * t * h));
 
@@ -305,10 +362,20 @@ pub fn lower(s: &Scenario, kv_len: u32) -> Plan {
         ops.push(elementwise("activation", 3.0 * t * f * act, 4.0 * t * f));
         ops.push(gemm("down_proj", t, h, f, 1.0, s));
         if p.tp > 1 {
-            ops.push(comm("tp_all_reduce", CollOp::AllReduce, &[Dim::Tp], t * h * act, true));
+            ops.push(comm(
+                "tp_all_reduce",
+                CollOp::AllReduce,
+                &[Dim::Tp],
+                t * h * act,
+                true,
+            ));
         }
         ops.push(elementwise("residual", 3.0 * t * h * act, t * h));
-        classes.push(LayerClass { name: "dense", count: dense_layers, ops });
+        classes.push(LayerClass {
+            name: "dense",
+            count: dense_layers,
+            ops,
+        });
     }
     if let (Some(e), true) = (&m.moe, moe_layers > 0) {
         let (moe_ep, moe_tp) = s.moe_degrees();
@@ -318,7 +385,11 @@ pub fn lower(s: &Scenario, kv_len: u32) -> Plan {
         let imbalance = s.options.moe_imbalance;
         let mut ops = attn_ops;
         ops.push(gemm("router", t, experts, h, 1.0, s));
-        ops.push(elementwise("topk", t * experts * 4.0 * 2.0, 4.0 * t * experts));
+        ops.push(elementwise(
+            "topk",
+            t * experts * 4.0 * 2.0,
+            4.0 * t * experts,
+        ));
         // Tokens of the moe group: every attention shard in the group, de-duplicated over tp.
         let group = moe_ep * moe_tp;
         let group_tokens = t * (group / tp);
@@ -334,7 +405,8 @@ pub fn lower(s: &Scenario, kv_len: u32) -> Plan {
             }
         };
         let pairs_mean = group_tokens * k / moe_ep;
-        let pairs = busiest(pairs_mean).min(group_tokens.min(local_experts * group_tokens)) * imbalance;
+        let pairs =
+            busiest(pairs_mean).min(group_tokens.min(local_experts * group_tokens)) * imbalance;
         let pairs = pairs.max(pairs_mean * imbalance);
         let active_mean = local_experts * (1.0 - (1.0 - k / experts).powf(group_tokens));
         let active = busiest(active_mean).min(local_experts).max(1.0);
@@ -343,37 +415,85 @@ pub fn lower(s: &Scenario, kv_len: u32) -> Plan {
         let per_rank_tokens = (group_tokens / group).max(1.0 / group);
         if group > 1.0 {
             let bytes = per_rank_tokens * k * h * act / moe_ep * imbalance * moe_tp;
-            ops.push(comm("ep_dispatch", CollOp::AllToAll, &[Dim::Tp, Dim::Ep], bytes, false));
+            ops.push(comm(
+                "ep_dispatch",
+                CollOp::AllToAll,
+                &[Dim::Tp, Dim::Ep],
+                bytes,
+                false,
+            ));
         }
         ops.push(gemm("expert_gate_up", rows, 2.0 * f, h, active, s));
-        ops.push(elementwise("expert_activation", 3.0 * pairs * f * act, 4.0 * pairs * f));
+        ops.push(elementwise(
+            "expert_activation",
+            3.0 * pairs * f * act,
+            4.0 * pairs * f,
+        ));
         ops.push(gemm("expert_down", rows, h, f, active, s));
         if group > 1.0 {
             let bytes = per_rank_tokens * k * h * act / moe_ep * imbalance * moe_tp;
-            ops.push(comm("ep_combine", CollOp::AllToAll, &[Dim::Tp, Dim::Ep], bytes, false));
+            ops.push(comm(
+                "ep_combine",
+                CollOp::AllToAll,
+                &[Dim::Tp, Dim::Ep],
+                bytes,
+                false,
+            ));
         }
         if e.shared_experts > 0 {
             let fs = e.expert_ffn as f64 * e.shared_experts as f64 / tp;
             ops.push(gemm("shared_gate_up", t, 2.0 * fs, h, 1.0, s));
             ops.push(gemm("shared_down", t, h, fs, 1.0, s));
             if p.tp > 1 {
-                ops.push(comm("tp_all_reduce", CollOp::AllReduce, &[Dim::Tp], t * h * act, true));
+                ops.push(comm(
+                    "tp_all_reduce",
+                    CollOp::AllReduce,
+                    &[Dim::Tp],
+                    t * h * act,
+                    true,
+                ));
             }
         }
-        ops.push(elementwise("residual", 3.0 * t * h * act + pairs * h * act, t * h * k));
-        classes.push(LayerClass { name: "moe", count: moe_layers, ops });
+        ops.push(elementwise(
+            "residual",
+            3.0 * t * h * act + pairs * h * act,
+            t * h * k,
+        ));
+        classes.push(LayerClass {
+            name: "moe",
+            count: moe_layers,
+            ops,
+        });
     }
     // Output head on the last stage: final norm, vocabulary projection, logits gather.
     let head_tokens = seqs;
     let mut head = vec![
-        elementwise("final_norm", 2.0 * head_tokens * h * act, 4.0 * head_tokens * h),
+        elementwise(
+            "final_norm",
+            2.0 * head_tokens * h * act,
+            4.0 * head_tokens * h,
+        ),
         gemm("lm_head", head_tokens, m.vocab as f64 / tp, h, 1.0, s),
     ];
     if p.tp > 1 {
-        head.push(comm("logits_gather", CollOp::AllGather, &[Dim::Tp], head_tokens * m.vocab as f64 / tp * 4.0, false));
+        head.push(comm(
+            "logits_gather",
+            CollOp::AllGather,
+            &[Dim::Tp],
+            head_tokens * m.vocab as f64 / tp * 4.0,
+            false,
+        ));
     }
-    head.push(elementwise("sampling", head_tokens * m.vocab as f64 * 4.0 * 2.0, 5.0 * head_tokens * m.vocab as f64));
-    classes.push(LayerClass { name: "head", count: 1, ops: head });
+    head.push(elementwise(
+        "sampling",
+        head_tokens * m.vocab as f64 * 4.0 * 2.0,
+        5.0 * head_tokens * m.vocab as f64,
+    ));
+    classes.push(LayerClass {
+        name: "head",
+        count: 1,
+        ops: head,
+    });
 
     let pipeline = (p.pp > 1).then(|| Comm {
         op: CollOp::SendRecv,

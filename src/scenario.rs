@@ -83,13 +83,29 @@ impl MemoryFootprint {
 
 impl Scenario {
     /// Validate the parts together; refuses a model that does not fit, naming the shortfall.
-    pub fn new(system: System, model: Model, workload: Workload, scheme: ParallelScheme, options: Options) -> Result<Scenario> {
+    pub fn new(
+        system: System,
+        model: Model,
+        workload: Workload,
+        scheme: ParallelScheme,
+        options: Options,
+    ) -> Result<Scenario> {
         workload.validate()?;
         scheme.validate(&model, &workload, system.devices())?;
         if !(options.moe_imbalance >= 1.0 && options.moe_imbalance.is_finite()) {
-            return Err(crate::error::invalid("--moe-imbalance", options.moe_imbalance, "must be at least 1"));
+            return Err(crate::error::invalid(
+                "--moe-imbalance",
+                options.moe_imbalance,
+                "must be at least 1",
+            ));
         }
-        let s = Scenario { system, model, workload, scheme, options };
+        let s = Scenario {
+            system,
+            model,
+            workload,
+            scheme,
+            options,
+        };
         let f = s.memory_footprint();
         if f.total() > f.capacity_bytes {
             let gb = |b: f64| b / 1e9;
@@ -160,7 +176,8 @@ impl Scenario {
         let moe_layers = m.moe_layers() as f64 * stage_frac;
         let dense_layers = layers - moe_layers;
         let embed = if p.pp == 1 { 2.0 } else { 1.0 } * h * m.vocab as f64 / tp;
-        let mut weights = (layers * attn + dense_layers * dense_ffn + moe_layers * moe + embed) * pw;
+        let mut weights =
+            (layers * attn + dense_layers * dense_ffn + moe_layers * moe + embed) * pw;
         if p.fsdp {
             // Shards over dp, plus one gathered layer in flight.
             weights = weights / p.dp as f64 + (attn + dense_ffn.max(moe)) * pw;
@@ -174,9 +191,16 @@ impl Scenario {
         let kv = attn_batch * context * m.kv_bytes_per_token_layer() / kv_split * layers;
         let tokens = match self.workload.phase {
             Phase::Decode => attn_batch,
-            Phase::Prefill => attn_batch * (self.workload.input_len as f64 / (p.sp * p.cp) as f64).ceil(),
+            Phase::Prefill => {
+                attn_batch * (self.workload.input_len as f64 / (p.sp * p.cp) as f64).ceil()
+            }
         };
-        let widest = (m.dense_ffn.max(m.moe.as_ref().map_or(0, |e| e.expert_ffn * e.top_k as u64)) as f64 / tp).max(h);
+        let widest = (m
+            .dense_ffn
+            .max(m.moe.as_ref().map_or(0, |e| e.expert_ffn * e.top_k as u64))
+            as f64
+            / tp)
+            .max(h);
         let activations = tokens * (4.0 * h + 2.0 * widest) * m.activation_precision.bytes();
         MemoryFootprint {
             weights_bytes: weights,

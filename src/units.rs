@@ -180,7 +180,9 @@ pub const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 pub fn parse_quantity(text: &str, dimension: Dimension) -> Result<f64, String> {
     let t = text.trim();
     let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == 'e' || c == 'E' || c == '-' || c == '+'))
+        .find(|c: char| {
+            !(c.is_ascii_digit() || c == '.' || c == 'e' || c == 'E' || c == '-' || c == '+')
+        })
         .unwrap_or(t.len());
     // 'e' could start a unit only in no unit we accept, so this split is safe.
     let (num, unit) = t.split_at(split);
@@ -226,7 +228,11 @@ pub fn parse_quantity(text: &str, dimension: Dimension) -> Result<f64, String> {
         return Err(format!("'{text}' is not a finite number"));
     }
     // A negative scale marks a divisor, so that `1.25us` is exactly the literal 1.25e-6.
-    Ok(if scale < 0.0 { value / -scale } else { value * scale })
+    Ok(if scale < 0.0 {
+        value / -scale
+    } else {
+        value * scale
+    })
 }
 
 /// The dimension a quantity string is parsed as.

@@ -55,7 +55,11 @@ impl Workload {
             return Err(invalid("--input-len", 0, "must be at least 1"));
         }
         if self.phase == Phase::Decode && self.output_len == 0 {
-            return Err(invalid("--output-len", 0, "decode needs at least 1 output token"));
+            return Err(invalid(
+                "--output-len",
+                0,
+                "decode needs at least 1 output token",
+            ));
         }
         Ok(())
     }
@@ -68,7 +72,9 @@ impl Workload {
             Phase::Decode => {
                 let a = self.input_len as f64;
                 let b = (self.input_len + self.output_len) as f64;
-                (0..4).map(|i| (a + (b - a) * i as f64 / 3.0).round() as u32).collect()
+                (0..4)
+                    .map(|i| (a + (b - a) * i as f64 / 3.0).round() as u32)
+                    .collect()
             }
         }
     }
@@ -87,7 +93,12 @@ mod tests {
     use super::*;
     #[test]
     fn kv_points_match_the_reference_runs() {
-        let w = Workload { phase: Phase::Decode, batch: 1, input_len: 1024, output_len: 1024 };
+        let w = Workload {
+            phase: Phase::Decode,
+            batch: 1,
+            input_len: 1024,
+            output_len: 1024,
+        };
         assert_eq!(w.kv_points(), vec![1024, 1365, 1707, 2048]);
     }
 }

@@ -68,13 +68,22 @@ pub struct CollectiveOutput {
 
 /// Build the case from arguments.
 pub fn case(a: &CollectiveArgs) -> crate::error::Result<CollectiveCase> {
-    let bytes = parse_quantity(&a.bytes, Dimension::Bytes).map_err(|m| crate::error::invalid("--bytes", &a.bytes, m))?;
+    let bytes = parse_quantity(&a.bytes, Dimension::Bytes)
+        .map_err(|m| crate::error::invalid("--bytes", &a.bytes, m))?;
     if bytes.is_nan() || bytes <= 0.0 {
-        return Err(crate::error::invalid("--bytes", &a.bytes, "must be positive"));
+        return Err(crate::error::invalid(
+            "--bytes",
+            &a.bytes,
+            "must be positive",
+        ));
     }
     if let Some(p) = a.packet_bytes {
         if p <= a.header_bytes {
-            return Err(crate::error::invalid("--packet-bytes", p, format!("must exceed --header-bytes = {}", a.header_bytes)));
+            return Err(crate::error::invalid(
+                "--packet-bytes",
+                p,
+                format!("must exceed --header-bytes = {}", a.header_bytes),
+            ));
         }
     }
     Ok(CollectiveCase {
@@ -88,7 +97,11 @@ pub fn case(a: &CollectiveArgs) -> crate::error::Result<CollectiveCase> {
 }
 
 /// Time a case with the named engine.
-pub fn time_case(c: &CollectiveCase, engine: &str, seed: u64) -> crate::error::Result<CollectiveOutput> {
+pub fn time_case(
+    c: &CollectiveCase,
+    engine: &str,
+    seed: u64,
+) -> crate::error::Result<CollectiveOutput> {
     let start = std::time::Instant::now();
     match engine {
         "fast" => {
@@ -107,7 +120,11 @@ pub fn time_case(c: &CollectiveCase, engine: &str, seed: u64) -> crate::error::R
             })
         }
         "detailed" => crate::engine::detailed_collective(c, seed),
-        other => Err(crate::error::invalid("--engine", other, "use fast or detailed")),
+        other => Err(crate::error::invalid(
+            "--engine",
+            other,
+            "use fast or detailed",
+        )),
     }
 }
 
@@ -122,11 +139,22 @@ pub fn run(a: &CollectiveArgs) -> Result<ExitCode> {
             println!("engine,op,algorithm,devices,bytes,time_s,hop_time_s,link_time_s,wall_s");
             println!(
                 "{},{},{},{},{},{:e},{:e},{:e},{:e}",
-                out.engine, out.op, out.algorithm, out.devices, out.bytes, out.time_s, out.hop_time_s, out.link_time_s, out.wall_s
+                out.engine,
+                out.op,
+                out.algorithm,
+                out.devices,
+                out.bytes,
+                out.time_s,
+                out.hop_time_s,
+                out.link_time_s,
+                out.wall_s
             );
         }
         Format::Table => {
-            println!("{} {} of {} B on {} devices ({}), {} engine", out.op, out.algorithm, out.bytes, out.devices, c.network, out.engine);
+            println!(
+                "{} {} of {} B on {} devices ({}), {} engine",
+                out.op, out.algorithm, out.bytes, out.devices, c.network, out.engine
+            );
             println!("  time       {:>14.3} µs", out.time_s * 1e6);
             println!("  hop part   {:>14.3} µs", out.hop_time_s * 1e6);
             println!("  link part  {:>14.3} µs", out.link_time_s * 1e6);

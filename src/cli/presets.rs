@@ -44,20 +44,44 @@ pub fn run(a: &PresetsArgs) -> Result<ExitCode> {
             "weight_precision": m.weight_precision,
         }));
     }
-    let memories: Vec<String> = ["hbm2", "hbm2e", "hbm3", "hbm3e"].iter().map(|s| s.to_string()).collect();
+    let memories: Vec<String> = ["hbm2", "hbm2e", "hbm3", "hbm3e"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&serde_json::json!({"systems": systems, "models": models, "memories": memories}))?),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"systems": systems, "models": models, "memories": memories})
+            )?
+        ),
         _ => {
             println!("systems:");
             for s in &systems {
-                println!("  {:<16} {}", s["name"].as_str().unwrap_or(""), s["description"].as_str().unwrap_or(""));
-                println!("  {:<16} network {}", "", s["network"].as_str().unwrap_or(""));
+                println!(
+                    "  {:<16} {}",
+                    s["name"].as_str().unwrap_or(""),
+                    s["description"].as_str().unwrap_or("")
+                );
+                println!(
+                    "  {:<16} network {}",
+                    "",
+                    s["network"].as_str().unwrap_or("")
+                );
             }
             println!("models:");
             for m in &models {
-                println!("  {:<16} {:>4} layers, {:.1} B parameters", m["name"].as_str().unwrap_or(""), m["layers"], m["parameters"].as_f64().unwrap_or(0.0) / 1e9);
+                println!(
+                    "  {:<16} {:>4} layers, {:.1} B parameters",
+                    m["name"].as_str().unwrap_or(""),
+                    m["layers"],
+                    m["parameters"].as_f64().unwrap_or(0.0) / 1e9
+                );
             }
-            println!("memories (deepstack dram --memory): {}", memories.join(", "));
+            println!(
+                "memories (deepstack dram --memory): {}",
+                memories.join(", ")
+            );
             println!("networks: any --network SPEC, e.g. switch(8,256GB/s,128ns)/switch(8,32GB/s,512ns) or torus(8x8,128GB/s,128ns)");
         }
     }

@@ -96,7 +96,13 @@ pub fn scenario(a: &SimulateArgs) -> crate::error::Result<Scenario> {
         moe_mapping: match a.moe_mapping.as_str() {
             "replace-only" | "replace_only" => MoeMapping::ReplaceOnly,
             "none" => MoeMapping::None,
-            other => return Err(crate::error::invalid("--moe-mapping", other, "use replace-only or none")),
+            other => {
+                return Err(crate::error::invalid(
+                    "--moe-mapping",
+                    other,
+                    "use replace-only or none",
+                ))
+            }
         },
         seed: a.seed,
     };
@@ -108,7 +114,11 @@ pub fn engine(name: &str) -> crate::error::Result<Box<dyn Evaluator>> {
     match name {
         "fast" => Ok(Box::new(FastEngine::new())),
         "detailed" => crate::engine::detailed_evaluator(),
-        other => Err(crate::error::invalid("--engine", other, "use fast or detailed")),
+        other => Err(crate::error::invalid(
+            "--engine",
+            other,
+            "use fast or detailed",
+        )),
     }
 }
 
@@ -130,15 +140,34 @@ fn print_report(r: &Report, format: Format) -> Result<()> {
             let opt = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:e}"));
             println!(
                 "{},{},{},{},{},\"{}\",{:e},{:e},{},{},{:e},{:e},{:e},{:e},{},{:e}",
-                r.engine, r.system, r.model, r.phase, r.batch, r.parallel, r.throughput_tokens_per_s, r.utps_tokens_per_s,
-                opt(r.ttft_s), opt(r.tpot_s), r.step_time_s, r.energy_per_token_j, r.power_w, r.peak_temperature_c,
-                r.feasible, r.eval_time_s
+                r.engine,
+                r.system,
+                r.model,
+                r.phase,
+                r.batch,
+                r.parallel,
+                r.throughput_tokens_per_s,
+                r.utps_tokens_per_s,
+                opt(r.ttft_s),
+                opt(r.tpot_s),
+                r.step_time_s,
+                r.energy_per_token_j,
+                r.power_w,
+                r.peak_temperature_c,
+                r.feasible,
+                r.eval_time_s
             );
         }
         Format::Table => {
             let ms = |x: f64| format!("{:.3} ms", x * 1e3);
-            println!("{} engine: {} on {} ({} devices, {} PEs each), {} batch {}, {}", r.engine, r.model, r.system, r.devices, r.pe_count, r.phase, r.batch, r.parallel);
-            println!("  throughput        {:>12.1} tokens/s", r.throughput_tokens_per_s);
+            println!(
+                "{} engine: {} on {} ({} devices, {} PEs each), {} batch {}, {}",
+                r.engine, r.model, r.system, r.devices, r.pe_count, r.phase, r.batch, r.parallel
+            );
+            println!(
+                "  throughput        {:>12.1} tokens/s",
+                r.throughput_tokens_per_s
+            );
             println!("  per user          {:>12.2} tokens/s", r.utps_tokens_per_s);
             if let Some(t) = r.ttft_s {
                 println!("  TTFT              {:>12}", ms(t));
@@ -147,13 +176,31 @@ fn print_report(r: &Report, format: Format) -> Result<()> {
                 println!("  TPOT              {:>12}", ms(t));
             }
             println!("  step time         {:>12}", ms(r.step_time_s));
-            println!("  energy per token  {:>12.4} J  ({:.2} tokens/J)", r.energy_per_token_j, r.tokens_per_joule);
-            println!("  power per device  {:>12.1} W  (power-wall scale {:.3})", r.power_w, r.power_wall_scale);
+            println!(
+                "  energy per token  {:>12.4} J  ({:.2} tokens/J)",
+                r.energy_per_token_j, r.tokens_per_joule
+            );
+            println!(
+                "  power per device  {:>12.1} W  (power-wall scale {:.3})",
+                r.power_w, r.power_wall_scale
+            );
             println!("  temperature       {:>12.1} °C", r.peak_temperature_c);
             println!("  memory            {:>9.1} GB of {:.1} GB per device, effective DRAM bandwidth {:.2} TB/s", r.memory_used_bytes / 1e9, r.memory_capacity_bytes / 1e9, r.effective_memory_bandwidth_bytes_per_s / 1e12);
-            println!("  feasible          {:>12}{}", r.feasible, r.infeasible_reason.as_ref().map_or(String::new(), |w| format!("  ({w})")));
+            println!(
+                "  feasible          {:>12}{}",
+                r.feasible,
+                r.infeasible_reason
+                    .as_ref()
+                    .map_or(String::new(), |w| format!("  ({w})"))
+            );
             if let (Some(sim), Some(ev)) = (r.simulated_layers, r.events) {
-                println!("  simulated layers  {:>12} of {}  ({} events, {:.2e} events/s)", sim, r.total_layers, ev, r.events_per_s.unwrap_or(0.0));
+                println!(
+                    "  simulated layers  {:>12} of {}  ({} events, {:.2e} events/s)",
+                    sim,
+                    r.total_layers,
+                    ev,
+                    r.events_per_s.unwrap_or(0.0)
+                );
             }
             let b = &r.breakdown;
             println!("  breakdown per step: compute {}, memory {}, exposed network {}, launch overhead {}", ms(b.compute_s), ms(b.memory_s), ms(b.exposed_network_s), ms(b.overhead_s));

@@ -65,7 +65,11 @@ impl Op {
                 Algorithm::DoubleBinaryTree,
                 Algorithm::Direct,
             ],
-            Op::AllGather => &[Algorithm::Ring, Algorithm::HalvingDoubling, Algorithm::TwoDRing],
+            Op::AllGather => &[
+                Algorithm::Ring,
+                Algorithm::HalvingDoubling,
+                Algorithm::TwoDRing,
+            ],
             Op::ReduceScatter => &[Algorithm::Ring, Algorithm::HalvingDoubling],
             Op::AllToAll => &[Algorithm::Direct],
             Op::SendRecv => &[Algorithm::Direct],
@@ -205,8 +209,12 @@ pub fn applicable(op: Op, algorithm: Algorithm, groups: &Groups) -> bool {
         return false;
     }
     match algorithm {
-        Algorithm::RecursiveDoubling | Algorithm::Rabenseifner | Algorithm::HalvingDoubling => g.is_power_of_two(),
-        Algorithm::TwoDRing => groups.grid.is_some_and(|(r, c)| r * c == g && r > 1 && c > 1),
+        Algorithm::RecursiveDoubling | Algorithm::Rabenseifner | Algorithm::HalvingDoubling => {
+            g.is_power_of_two()
+        }
+        Algorithm::TwoDRing => groups
+            .grid
+            .is_some_and(|(r, c)| r * c == g && r > 1 && c > 1),
         _ => true,
     }
 }
@@ -226,8 +234,9 @@ pub fn schedule(op: Op, algorithm: Algorithm, groups: &Groups, bytes: f64) -> Re
                 op.name(),
                 groups.size(),
                 match algorithm {
-                    Algorithm::RecursiveDoubling | Algorithm::Rabenseifner | Algorithm::HalvingDoubling =>
-                        " (needs a power of two)",
+                    Algorithm::RecursiveDoubling
+                    | Algorithm::Rabenseifner
+                    | Algorithm::HalvingDoubling => " (needs a power of two)",
                     Algorithm::TwoDRing => " (needs a 2D mesh or torus group)",
                     _ => "",
                 }
@@ -264,7 +273,9 @@ pub fn schedule(op: Op, algorithm: Algorithm, groups: &Groups, bytes: f64) -> Re
     if g > 1 {
         match (op, algorithm) {
             (Op::AllReduce, Algorithm::Ring) => {
-                push(2 * (g as u32 - 1), &|r, v| v.push((r, (r + 1) % g, bytes / gf)));
+                push(2 * (g as u32 - 1), &|r, v| {
+                    v.push((r, (r + 1) % g, bytes / gf))
+                });
             }
             (Op::ReduceScatter, Algorithm::Ring) => {
                 push(g as u32 - 1, &|r, v| v.push((r, (r + 1) % g, bytes / gf)));
@@ -378,7 +389,11 @@ pub fn schedule(op: Op, algorithm: Algorithm, groups: &Groups, bytes: f64) -> Re
             _ => {}
         }
     }
-    Ok(Schedule { op, algorithm, steps })
+    Ok(Schedule {
+        op,
+        algorithm,
+        steps,
+    })
 }
 
 /// An all-to-all given as an explicit traffic matrix (bytes from row to column device),
@@ -417,7 +432,14 @@ mod tests {
     fn bytes_received(s: &Schedule, dst: u32) -> f64 {
         s.steps
             .iter()
-            .map(|st| st.repeat as f64 * st.flows.iter().filter(|f| f.dst == dst).map(|f| f.bytes).sum::<f64>())
+            .map(|st| {
+                st.repeat as f64
+                    * st.flows
+                        .iter()
+                        .filter(|f| f.dst == dst)
+                        .map(|f| f.bytes)
+                        .sum::<f64>()
+            })
             .sum()
     }
 
@@ -428,7 +450,10 @@ mod tests {
         // ring and rabenseifner move 2(g-1)/g of the buffer into each rank
         for a in [Algorithm::Ring, Algorithm::Rabenseifner, Algorithm::Direct] {
             let s = schedule(Op::AllReduce, a, &g, b).unwrap();
-            assert!((bytes_received(&s, 3) - 2.0 * 7.0 / 8.0 * b).abs() < 1e-6, "{a:?}");
+            assert!(
+                (bytes_received(&s, 3) - 2.0 * 7.0 / 8.0 * b).abs() < 1e-6,
+                "{a:?}"
+            );
         }
         let rd = schedule(Op::AllReduce, Algorithm::RecursiveDoubling, &g, b).unwrap();
         assert_eq!(rd.step_count(), 3);
@@ -437,8 +462,15 @@ mod tests {
 
     #[test]
     fn all_gather_delivers_everyone_elses_share() {
-        let g = Groups { members: vec![(0..16).collect()], grid: Some((4, 4)) };
-        for a in [Algorithm::Ring, Algorithm::HalvingDoubling, Algorithm::TwoDRing] {
+        let g = Groups {
+            members: vec![(0..16).collect()],
+            grid: Some((4, 4)),
+        };
+        for a in [
+            Algorithm::Ring,
+            Algorithm::HalvingDoubling,
+            Algorithm::TwoDRing,
+        ] {
             let s = schedule(Op::AllGather, a, &g, 100.0).unwrap();
             assert!((bytes_received(&s, 5) - 1500.0).abs() < 1e-9, "{a:?}");
         }
@@ -449,7 +481,12 @@ mod tests {
         let g = Groups::single(8);
         let s = schedule(Op::AllReduce, Algorithm::DoubleBinaryTree, &g, 64.0).unwrap();
         // every non-root rank sends its half up once per tree and receives it down once
-        let sent: f64 = s.steps.iter().flat_map(|st| &st.flows).map(|f| f.bytes).sum();
+        let sent: f64 = s
+            .steps
+            .iter()
+            .flat_map(|st| &st.flows)
+            .map(|f| f.bytes)
+            .sum();
         assert!((sent - 2.0 * 2.0 * 7.0 * 32.0).abs() < 1e-9);
     }
 
@@ -495,7 +532,10 @@ impl CollectiveCase {
         let n = self.network.devices();
         let mut g = Groups::single(n);
         if let [only] = self.network.levels.as_slice() {
-            if matches!(only.kind, crate::network::LevelKind::Mesh | crate::network::LevelKind::Torus) {
+            if matches!(
+                only.kind,
+                crate::network::LevelKind::Mesh | crate::network::LevelKind::Torus
+            ) {
                 g.grid = Some(only.shape);
             }
         }

@@ -70,7 +70,10 @@ pub fn read_panel(path: &Path) -> Result<Vec<Ns3Point>> {
     let panel = format!(
         "{}/{}",
         if torus { "torus" } else { "switch" },
-        path.file_stem().and_then(|s| s.to_str()).unwrap_or("panel").trim_end_matches("_test")
+        path.file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("panel")
+            .trim_end_matches("_test")
     );
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate().skip(1) {

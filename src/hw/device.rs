@@ -130,7 +130,11 @@ impl Device {
             }
         }
         if !(self.kernel_overhead_s >= 0.0 && self.kernel_overhead_s < 1.0) {
-            return Err(invalid(f("kernel_overhead_s"), self.kernel_overhead_s, "must be in [0, 1) seconds"));
+            return Err(invalid(
+                f("kernel_overhead_s"),
+                self.kernel_overhead_s,
+                "must be in [0, 1) seconds",
+            ));
         }
         if self.mma_min_m == 0 {
             return Err(invalid(f("mma_min_m"), 0, "must be at least 1"));
@@ -139,7 +143,13 @@ impl Device {
             return Err(invalid(f("occupancy"), 0, "must be at least 1"));
         }
         match (self.pe_count, &self.area) {
-            (Some(0), _) => return Err(invalid(f("pe_count"), 0, "must be at least 1 (or omit it to derive it from device.area)")),
+            (Some(0), _) => {
+                return Err(invalid(
+                    f("pe_count"),
+                    0,
+                    "must be at least 1 (or omit it to derive it from device.area)",
+                ))
+            }
             (None, None) => {
                 return Err(invalid(
                     f("pe_count"),
@@ -158,7 +168,11 @@ impl Device {
                 pos(n, v)?;
             }
             if a.fixed_mm2 < 0.0 || a.sram_mm2_per_mib < 0.0 || a.network_mm2_per_tbps < 0.0 {
-                return Err(invalid(f("area"), "negative", "area terms must be non-negative"));
+                return Err(invalid(
+                    f("area"),
+                    "negative",
+                    "area terms must be non-negative",
+                ));
             }
             if a.max_pes == 0 {
                 return Err(invalid(f("area.max_pes"), 0, "must be at least 1"));
@@ -169,7 +183,8 @@ impl Device {
 
     /// Area of one PE at this device's SRAM size, mm².
     pub fn pe_area_mm2(&self, a: &AreaBudget) -> f64 {
-        a.pe_mm2 + (self.smem_bytes - a.reference_smem_bytes) / (1024.0 * 1024.0) * a.sram_mm2_per_mib
+        a.pe_mm2
+            + (self.smem_bytes - a.reference_smem_bytes) / (1024.0 * 1024.0) * a.sram_mm2_per_mib
     }
 
     /// The PE count: given, or the largest count in `1..=max_pes` that fits the logic die after
@@ -180,7 +195,8 @@ impl Device {
             return Some(n);
         }
         let a = self.area.as_ref()?;
-        let free = a.logic_die_mm2 - a.fixed_mm2 - other_mm2 - injection_tbps * a.network_mm2_per_tbps;
+        let free =
+            a.logic_die_mm2 - a.fixed_mm2 - other_mm2 - injection_tbps * a.network_mm2_per_tbps;
         let pe = self.pe_area_mm2(a);
         if pe <= 0.0 {
             return Some(a.max_pes);

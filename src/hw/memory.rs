@@ -156,7 +156,9 @@ impl Memory {
     /// Bytes moved by one "wave" of transactions across every channel.
     pub fn wave_bytes(&self) -> f64 {
         match self {
-            Memory::Stacked(s) => s.transaction_bytes * (s.channels_per_connected_layer * s.connected_layers) as f64,
+            Memory::Stacked(s) => {
+                s.transaction_bytes * (s.channels_per_connected_layer * s.connected_layers) as f64
+            }
             Memory::Hbm(h) => h.transaction_bytes * 8.0 * h.stacks as f64,
         }
     }
@@ -180,7 +182,9 @@ impl Memory {
             Memory::Stacked(s) => {
                 let channels = (s.connected_layers * s.channels_per_connected_layer) as f64;
                 let phy = channels * s.phy_mm2_per_channel;
-                let bonds = vertical.map_or(0.0, |v| v.area_mm2(s.connected_layers, s.channels_per_connected_layer));
+                let bonds = vertical.map_or(0.0, |v| {
+                    v.area_mm2(s.connected_layers, s.channels_per_connected_layer)
+                });
                 phy + bonds
             }
             Memory::Hbm(_) => 0.0,
@@ -199,16 +203,19 @@ impl Memory {
         let peak = self.peak_bandwidth();
         let (eta, buffering) = match self {
             Memory::Stacked(s) => (
-                connectivity_efficiency(s.total_layers, s.connected_layers, s.timing.full_connection_efficiency()),
+                connectivity_efficiency(
+                    s.total_layers,
+                    s.connected_layers,
+                    s.timing.full_connection_efficiency(),
+                ),
                 s.buffering_factor,
             ),
             Memory::Hbm(h) => (1.0, h.buffering_factor),
         };
         let after_connectivity = peak * eta;
         let after_vertical = match (self, vertical) {
-            (Memory::Stacked(s), Some(v)) => {
-                after_connectivity.min(v.bandwidth(s.connected_layers, s.channels_per_connected_layer))
-            }
+            (Memory::Stacked(s), Some(v)) => after_connectivity
+                .min(v.bandwidth(s.connected_layers, s.channels_per_connected_layer)),
             _ => after_connectivity,
         };
         let pes = pes.max(1) as f64;
@@ -249,23 +256,42 @@ impl Memory {
         match self {
             Memory::Stacked(s) => {
                 if s.total_layers == 0 {
-                    return Err(invalid(format!("{path}.total_layers"), 0, "a stack needs at least 1 layer"));
+                    return Err(invalid(
+                        format!("{path}.total_layers"),
+                        0,
+                        "a stack needs at least 1 layer",
+                    ));
                 }
                 if s.connected_layers == 0 {
-                    return Err(invalid(format!("{path}.connected_layers"), 0, "at least 1 layer must be connected"));
+                    return Err(invalid(
+                        format!("{path}.connected_layers"),
+                        0,
+                        "at least 1 layer must be connected",
+                    ));
                 }
                 if s.connected_layers > s.total_layers {
                     return Err(invalid(
                         format!("{path}.connected_layers"),
                         s.connected_layers,
-                        format!("exceeds total_layers = {}; connected layers are a subset of the stack", s.total_layers),
+                        format!(
+                            "exceeds total_layers = {}; connected layers are a subset of the stack",
+                            s.total_layers
+                        ),
                     ));
                 }
                 if s.channels_per_connected_layer == 0 {
-                    return Err(invalid(format!("{path}.channels_per_connected_layer"), 0, "must be at least 1"));
+                    return Err(invalid(
+                        format!("{path}.channels_per_connected_layer"),
+                        0,
+                        "must be at least 1",
+                    ));
                 }
                 if s.banks_per_channel == 0 {
-                    return Err(invalid(format!("{path}.banks_per_channel"), 0, "must be at least 1"));
+                    return Err(invalid(
+                        format!("{path}.banks_per_channel"),
+                        0,
+                        "must be at least 1",
+                    ));
                 }
                 pos("bytes_per_transfer", s.bytes_per_transfer)?;
                 pos("transfers_per_clock", s.transfers_per_clock)?;
@@ -274,13 +300,21 @@ impl Memory {
                 pos("transaction_bytes", s.transaction_bytes)?;
                 pos("round_trip_latency_s", s.round_trip_latency_s)?;
                 if s.buffering_factor < 1.0 {
-                    return Err(invalid(format!("{path}.buffering_factor"), s.buffering_factor, "must be at least 1"));
+                    return Err(invalid(
+                        format!("{path}.buffering_factor"),
+                        s.buffering_factor,
+                        "must be at least 1",
+                    ));
                 }
                 pos("timing.row_bytes", s.timing.row_bytes)?;
                 pos("timing.sector_bytes", s.timing.sector_bytes)?;
                 pos("timing.sector_cycles", s.timing.sector_cycles)?;
                 if s.timing.recharge_cycles < 0.0 {
-                    return Err(invalid(format!("{path}.timing.recharge_cycles"), s.timing.recharge_cycles, "must be non-negative"));
+                    return Err(invalid(
+                        format!("{path}.timing.recharge_cycles"),
+                        s.timing.recharge_cycles,
+                        "must be non-negative",
+                    ));
                 }
                 if s.timing.sector_bytes > s.timing.row_bytes {
                     return Err(invalid(
@@ -299,7 +333,11 @@ impl Memory {
                 pos("transaction_bytes", h.transaction_bytes)?;
                 pos("round_trip_latency_s", h.round_trip_latency_s)?;
                 if h.buffering_factor < 1.0 {
-                    return Err(invalid(format!("{path}.buffering_factor"), h.buffering_factor, "must be at least 1"));
+                    return Err(invalid(
+                        format!("{path}.buffering_factor"),
+                        h.buffering_factor,
+                        "must be at least 1",
+                    ));
                 }
             }
         }

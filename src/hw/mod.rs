@@ -56,12 +56,21 @@ pub struct System {
 
 /// Built-in systems: (name, TOML text).
 pub const PRESETS: &[(&str, &str)] = &[
-    ("stacked-3d-x8", include_str!("../../presets/systems/stacked-3d-x8.toml")),
-    ("stacked-3d-x256", include_str!("../../presets/systems/stacked-3d-x256.toml")),
+    (
+        "stacked-3d-x8",
+        include_str!("../../presets/systems/stacked-3d-x8.toml"),
+    ),
+    (
+        "stacked-3d-x256",
+        include_str!("../../presets/systems/stacked-3d-x256.toml"),
+    ),
     ("h100x8", include_str!("../../presets/systems/h100x8.toml")),
     ("h200x8", include_str!("../../presets/systems/h200x8.toml")),
     ("b200x8", include_str!("../../presets/systems/b200x8.toml")),
-    ("mi325x4", include_str!("../../presets/systems/mi325x4.toml")),
+    (
+        "mi325x4",
+        include_str!("../../presets/systems/mi325x4.toml"),
+    ),
 ];
 
 impl System {
@@ -83,7 +92,11 @@ impl System {
             name: name_or_path.to_string(),
             known: format!(
                 "{} (or a path to a .toml file)",
-                PRESETS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                PRESETS
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         })
     }
@@ -151,8 +164,10 @@ impl System {
 
     /// PE count: given, or derived from the area budget. `None` if nothing fits.
     pub fn pe_count(&self) -> Option<u32> {
-        self.device
-            .pe_count_with(self.memory.interface_area_mm2(self.vertical.as_ref()), self.injection_tbps())
+        self.device.pe_count_with(
+            self.memory.interface_area_mm2(self.vertical.as_ref()),
+            self.injection_tbps(),
+        )
     }
 
     /// The bandwidth chain of one device.
@@ -192,7 +207,14 @@ impl System {
         if devices == 0 {
             return Err(invalid("--devices", 0, "need at least one device"));
         }
-        let inner: usize = self.network.levels.iter().rev().skip(1).map(|l| l.size()).product();
+        let inner: usize = self
+            .network
+            .levels
+            .iter()
+            .rev()
+            .skip(1)
+            .map(|l| l.size())
+            .product();
         if !devices.is_multiple_of(inner) {
             return Err(invalid(
                 "--devices",
@@ -204,8 +226,14 @@ impl System {
             return Err(invalid("system.network", "empty", "needs a level"));
         };
         let n = devices / inner;
-        if matches!(outer.kind, crate::network::LevelKind::Mesh | crate::network::LevelKind::Torus) {
-            let r = (1..=n).rev().find(|r| n.is_multiple_of(*r) && r * r <= n).unwrap_or(1);
+        if matches!(
+            outer.kind,
+            crate::network::LevelKind::Mesh | crate::network::LevelKind::Torus
+        ) {
+            let r = (1..=n)
+                .rev()
+                .find(|r| n.is_multiple_of(*r) && r * r <= n)
+                .unwrap_or(1);
             outer.shape = (n / r, r);
         } else {
             outer.shape = (n, 1);

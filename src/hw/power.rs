@@ -60,7 +60,10 @@ impl Power {
                 return Err(invalid(format!("{path}.{n}"), v, "must be non-negative"));
             }
         }
-        for (n, v) in [("tdp_w", self.tdp_w), ("thermal_base_c_per_w", self.thermal_base_c_per_w)] {
+        for (n, v) in [
+            ("tdp_w", self.tdp_w),
+            ("thermal_base_c_per_w", self.thermal_base_c_per_w),
+        ] {
             if !(v > 0.0 && v.is_finite()) {
                 return Err(invalid(format!("{path}.{n}"), v, "must be positive"));
             }
@@ -72,8 +75,16 @@ impl Power {
                 format!("must exceed ambient_c = {}", self.ambient_c),
             ));
         }
-        if self.network_pj_per_bit.iter().any(|v| v.is_nan() || *v < 0.0) {
-            return Err(invalid(format!("{path}.network_pj_per_bit"), "negative", "must be non-negative"));
+        if self
+            .network_pj_per_bit
+            .iter()
+            .any(|v| v.is_nan() || *v < 0.0)
+        {
+            return Err(invalid(
+                format!("{path}.network_pj_per_bit"),
+                "negative",
+                "must be non-negative",
+            ));
         }
         Ok(())
     }

@@ -57,13 +57,21 @@ impl VerticalLinks {
             }
         }
         if self.energy_pj_per_bit < 0.0 {
-            return Err(invalid(format!("{path}.energy_pj_per_bit"), self.energy_pj_per_bit, "must be non-negative"));
+            return Err(invalid(
+                format!("{path}.energy_pj_per_bit"),
+                self.energy_pj_per_bit,
+                "must be non-negative",
+            ));
         }
-        if self.data_links_per_channel == 0 || self.data_links_per_channel > self.links_per_channel {
+        if self.data_links_per_channel == 0 || self.data_links_per_channel > self.links_per_channel
+        {
             return Err(invalid(
                 format!("{path}.data_links_per_channel"),
                 self.data_links_per_channel,
-                format!("must be between 1 and links_per_channel = {}", self.links_per_channel),
+                format!(
+                    "must be between 1 and links_per_channel = {}",
+                    self.links_per_channel
+                ),
             ));
         }
         Ok(())

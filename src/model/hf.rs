@@ -29,7 +29,13 @@ pub fn load_config(path: &Path) -> Result<Model> {
 
 fn field(v: &Value, key: &str, origin: &str) -> Result<u64> {
     match v.get(key) {
-        Some(x) => x.as_u64().ok_or_else(|| invalid(format!("{origin}: {key}"), x, "must be a non-negative integer")),
+        Some(x) => x.as_u64().ok_or_else(|| {
+            invalid(
+                format!("{origin}: {key}"),
+                x,
+                "must be a non-negative integer",
+            )
+        }),
         None => Err(Error::Parse {
             origin: origin.to_string(),
             message: format!("missing required key '{key}'"),
@@ -47,28 +53,64 @@ fn u32_of(x: u64, key: &str, origin: &str) -> Result<u32> {
 
 /// Convert parsed JSON; `name` names the model, `origin` the file in errors.
 pub fn from_json(v: &Value, name: &str, origin: &str) -> Result<Model> {
-    let model_type = v.get("model_type").and_then(Value::as_str).ok_or_else(|| Error::Parse {
-        origin: origin.to_string(),
-        message: "missing 'model_type'".into(),
-    })?;
-    let supported = ["llama", "qwen2", "qwen3", "qwen3_moe", "mixtral", "deepseek_v3"];
+    let model_type = v
+        .get("model_type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::Parse {
+            origin: origin.to_string(),
+            message: "missing 'model_type'".into(),
+        })?;
+    let supported = [
+        "llama",
+        "qwen2",
+        "qwen3",
+        "qwen3_moe",
+        "mixtral",
+        "deepseek_v3",
+    ];
     if !supported.contains(&model_type) {
         return Err(invalid(
             format!("{origin}: model_type"),
             model_type,
-            format!("unsupported architecture; supported: {}", supported.join(", ")),
+            format!(
+                "unsupported architecture; supported: {}",
+                supported.join(", ")
+            ),
         ));
     }
     let hidden = field(v, "hidden_size", origin)?;
-    let layers = u32_of(field(v, "num_hidden_layers", origin)?, "num_hidden_layers", origin)?;
-    let heads = u32_of(field(v, "num_attention_heads", origin)?, "num_attention_heads", origin)?;
+    let layers = u32_of(
+        field(v, "num_hidden_layers", origin)?,
+        "num_hidden_layers",
+        origin,
+    )?;
+    let heads = u32_of(
+        field(v, "num_attention_heads", origin)?,
+        "num_attention_heads",
+        origin,
+    )?;
     let vocab = field(v, "vocab_size", origin)?;
-    let kv_heads = u32_of(opt(v, "num_key_value_heads").unwrap_or(heads as u64), "num_key_value_heads", origin)?;
+    let kv_heads = u32_of(
+        opt(v, "num_key_value_heads").unwrap_or(heads as u64),
+        "num_key_value_heads",
+        origin,
+    )?;
     if heads == 0 {
-        return Err(invalid(format!("{origin}: num_attention_heads"), 0, "must be positive"));
+        return Err(invalid(
+            format!("{origin}: num_attention_heads"),
+            0,
+            "must be positive",
+        ));
     }
-    let head_dim = u32_of(opt(v, "head_dim").unwrap_or(hidden / heads as u64), "head_dim", origin)?;
-    let dtype = v.get("torch_dtype").and_then(Value::as_str).unwrap_or("bfloat16");
+    let head_dim = u32_of(
+        opt(v, "head_dim").unwrap_or(hidden / heads as u64),
+        "head_dim",
+        origin,
+    )?;
+    let dtype = v
+        .get("torch_dtype")
+        .and_then(Value::as_str)
+        .unwrap_or("bfloat16");
     let act = match dtype {
         "float16" => Precision::Fp16,
         "float32" => Precision::Fp32,
@@ -86,16 +128,40 @@ pub fn from_json(v: &Value, name: &str, origin: &str) -> Result<Model> {
                 heads,
                 q_lora_rank: u32_of(opt(v, "q_lora_rank").unwrap_or(0), "q_lora_rank", origin)?,
                 kv_lora_rank: u32_of(field(v, "kv_lora_rank", origin)?, "kv_lora_rank", origin)?,
-                qk_nope_head_dim: u32_of(field(v, "qk_nope_head_dim", origin)?, "qk_nope_head_dim", origin)?,
-                qk_rope_head_dim: u32_of(field(v, "qk_rope_head_dim", origin)?, "qk_rope_head_dim", origin)?,
+                qk_nope_head_dim: u32_of(
+                    field(v, "qk_nope_head_dim", origin)?,
+                    "qk_nope_head_dim",
+                    origin,
+                )?,
+                qk_rope_head_dim: u32_of(
+                    field(v, "qk_rope_head_dim", origin)?,
+                    "qk_rope_head_dim",
+                    origin,
+                )?,
                 v_head_dim: u32_of(field(v, "v_head_dim", origin)?, "v_head_dim", origin)?,
             };
             let moe = Moe {
-                routed_experts: u32_of(field(v, "n_routed_experts", origin)?, "n_routed_experts", origin)?,
-                shared_experts: u32_of(opt(v, "n_shared_experts").unwrap_or(0), "n_shared_experts", origin)?,
-                top_k: u32_of(field(v, "num_experts_per_tok", origin)?, "num_experts_per_tok", origin)?,
+                routed_experts: u32_of(
+                    field(v, "n_routed_experts", origin)?,
+                    "n_routed_experts",
+                    origin,
+                )?,
+                shared_experts: u32_of(
+                    opt(v, "n_shared_experts").unwrap_or(0),
+                    "n_shared_experts",
+                    origin,
+                )?,
+                top_k: u32_of(
+                    field(v, "num_experts_per_tok", origin)?,
+                    "num_experts_per_tok",
+                    origin,
+                )?,
                 expert_ffn: field(v, "moe_intermediate_size", origin)?,
-                first_dense_layers: u32_of(opt(v, "first_k_dense_replace").unwrap_or(0), "first_k_dense_replace", origin)?,
+                first_dense_layers: u32_of(
+                    opt(v, "first_k_dense_replace").unwrap_or(0),
+                    "first_k_dense_replace",
+                    origin,
+                )?,
             };
             (attention, Some(moe), field(v, "intermediate_size", origin)?)
         }
@@ -103,26 +169,58 @@ pub fn from_json(v: &Value, name: &str, origin: &str) -> Result<Model> {
             let moe = Moe {
                 routed_experts: u32_of(field(v, "num_experts", origin)?, "num_experts", origin)?,
                 shared_experts: 0,
-                top_k: u32_of(field(v, "num_experts_per_tok", origin)?, "num_experts_per_tok", origin)?,
+                top_k: u32_of(
+                    field(v, "num_experts_per_tok", origin)?,
+                    "num_experts_per_tok",
+                    origin,
+                )?,
                 expert_ffn: field(v, "moe_intermediate_size", origin)?,
                 first_dense_layers: 0,
             };
             let ffn = opt(v, "intermediate_size").unwrap_or(0);
-            (Attention::Gqa { heads, kv_heads, head_dim }, Some(moe), ffn)
+            (
+                Attention::Gqa {
+                    heads,
+                    kv_heads,
+                    head_dim,
+                },
+                Some(moe),
+                ffn,
+            )
         }
         "mixtral" => {
             let ffn = field(v, "intermediate_size", origin)?;
             let moe = Moe {
-                routed_experts: u32_of(field(v, "num_local_experts", origin)?, "num_local_experts", origin)?,
+                routed_experts: u32_of(
+                    field(v, "num_local_experts", origin)?,
+                    "num_local_experts",
+                    origin,
+                )?,
                 shared_experts: 0,
-                top_k: u32_of(field(v, "num_experts_per_tok", origin)?, "num_experts_per_tok", origin)?,
+                top_k: u32_of(
+                    field(v, "num_experts_per_tok", origin)?,
+                    "num_experts_per_tok",
+                    origin,
+                )?,
                 expert_ffn: ffn,
                 first_dense_layers: 0,
             };
-            (Attention::Gqa { heads, kv_heads, head_dim }, Some(moe), ffn)
+            (
+                Attention::Gqa {
+                    heads,
+                    kv_heads,
+                    head_dim,
+                },
+                Some(moe),
+                ffn,
+            )
         }
         _ => (
-            Attention::Gqa { heads, kv_heads, head_dim },
+            Attention::Gqa {
+                heads,
+                kv_heads,
+                head_dim,
+            },
             None,
             field(v, "intermediate_size", origin)?,
         ),

@@ -87,10 +87,20 @@ pub struct Model {
 }
 
 /// Built-in models.
-pub const PRESET_NAMES: &[&str] = &["llama-3-8b", "llama-3-70b", "llama-3.1-405b", "qwen3-235b-a22b", "deepseek-v3"];
+pub const PRESET_NAMES: &[&str] = &[
+    "llama-3-8b",
+    "llama-3-70b",
+    "llama-3.1-405b",
+    "qwen3-235b-a22b",
+    "deepseek-v3",
+];
 
 fn gqa(heads: u32, kv_heads: u32, head_dim: u32) -> Attention {
-    Attention::Gqa { heads, kv_heads, head_dim }
+    Attention::Gqa {
+        heads,
+        kv_heads,
+        head_dim,
+    }
 }
 
 impl Model {
@@ -163,7 +173,10 @@ impl Model {
                 return Err(Error::Unknown {
                     kind: "model",
                     name: other.to_string(),
-                    known: format!("{} (or a path to a Hugging Face config.json)", PRESET_NAMES.join(", ")),
+                    known: format!(
+                        "{} (or a path to a Hugging Face config.json)",
+                        PRESET_NAMES.join(", ")
+                    ),
                 })
             }
         };
@@ -175,7 +188,11 @@ impl Model {
     pub fn validate(&self) -> Result<()> {
         let f = |n: &str| format!("model.{n}");
         if self.layers == 0 {
-            return Err(invalid(f("num_hidden_layers"), 0, "a model needs at least one layer"));
+            return Err(invalid(
+                f("num_hidden_layers"),
+                0,
+                "a model needs at least one layer",
+            ));
         }
         if self.hidden == 0 {
             return Err(invalid(f("hidden_size"), 0, "must be positive"));
@@ -184,9 +201,17 @@ impl Model {
             return Err(invalid(f("vocab_size"), 0, "must be positive"));
         }
         match &self.attention {
-            Attention::Gqa { heads, kv_heads, head_dim } => {
+            Attention::Gqa {
+                heads,
+                kv_heads,
+                head_dim,
+            } => {
                 if *heads == 0 || *head_dim == 0 {
-                    return Err(invalid(f("num_attention_heads"), heads, "heads and head_dim must be positive"));
+                    return Err(invalid(
+                        f("num_attention_heads"),
+                        heads,
+                        "heads and head_dim must be positive",
+                    ));
                 }
                 if *kv_heads == 0 || heads % kv_heads != 0 {
                     return Err(invalid(
@@ -196,9 +221,17 @@ impl Model {
                     ));
                 }
             }
-            Attention::Mla { heads, kv_lora_rank, .. } => {
+            Attention::Mla {
+                heads,
+                kv_lora_rank,
+                ..
+            } => {
                 if *heads == 0 || *kv_lora_rank == 0 {
-                    return Err(invalid(f("kv_lora_rank"), kv_lora_rank, "MLA needs positive heads and kv_lora_rank"));
+                    return Err(invalid(
+                        f("kv_lora_rank"),
+                        kv_lora_rank,
+                        "MLA needs positive heads and kv_lora_rank",
+                    ));
                 }
             }
         }
@@ -207,14 +240,21 @@ impl Model {
                 return Err(invalid(
                     f("num_experts_per_tok"),
                     m.top_k,
-                    format!("must be between 1 and the number of routed experts ({})", m.routed_experts),
+                    format!(
+                        "must be between 1 and the number of routed experts ({})",
+                        m.routed_experts
+                    ),
                 ));
             }
             if m.expert_ffn == 0 {
                 return Err(invalid(f("moe_intermediate_size"), 0, "must be positive"));
             }
             if m.first_dense_layers > self.layers {
-                return Err(invalid(f("first_k_dense_replace"), m.first_dense_layers, "exceeds the layer count"));
+                return Err(invalid(
+                    f("first_k_dense_replace"),
+                    m.first_dense_layers,
+                    "exceeds the layer count",
+                ));
             }
         } else if self.dense_ffn == 0 {
             return Err(invalid(f("intermediate_size"), 0, "must be positive"));
@@ -224,7 +264,9 @@ impl Model {
 
     /// Layers with an MoE FFN.
     pub fn moe_layers(&self) -> u32 {
-        self.moe.as_ref().map_or(0, |m| self.layers - m.first_dense_layers)
+        self.moe
+            .as_ref()
+            .map_or(0, |m| self.layers - m.first_dense_layers)
     }
 
     /// Layers with a dense FFN.
@@ -236,7 +278,11 @@ impl Model {
     pub fn attention_params(&self) -> f64 {
         let h = self.hidden as f64;
         match &self.attention {
-            Attention::Gqa { heads, kv_heads, head_dim } => {
+            Attention::Gqa {
+                heads,
+                kv_heads,
+                head_dim,
+            } => {
                 let q = (*heads * *head_dim) as f64;
                 let kv = (*kv_heads * *head_dim) as f64;
                 h * (q + 2.0 * kv) + q * h
@@ -251,7 +297,11 @@ impl Model {
             } => {
                 let (nh, ql, kl) = (*heads as f64, *q_lora_rank as f64, *kv_lora_rank as f64);
                 let qk = (*qk_nope_head_dim + *qk_rope_head_dim) as f64;
-                let q = if *q_lora_rank > 0 { h * ql + ql * nh * qk } else { h * nh * qk };
+                let q = if *q_lora_rank > 0 {
+                    h * ql + ql * nh * qk
+                } else {
+                    h * nh * qk
+                };
                 let kv_down = h * (kl + *qk_rope_head_dim as f64);
                 let kv_up = kl * nh * (*qk_nope_head_dim + *v_head_dim) as f64;
                 let o = nh * *v_head_dim as f64 * h;
@@ -264,8 +314,14 @@ impl Model {
     pub fn kv_bytes_per_token_layer(&self) -> f64 {
         let p = self.kv_precision.bytes();
         match &self.attention {
-            Attention::Gqa { kv_heads, head_dim, .. } => 2.0 * (*kv_heads * *head_dim) as f64 * p,
-            Attention::Mla { kv_lora_rank, qk_rope_head_dim, .. } => (*kv_lora_rank + *qk_rope_head_dim) as f64 * p,
+            Attention::Gqa {
+                kv_heads, head_dim, ..
+            } => 2.0 * (*kv_heads * *head_dim) as f64 * p,
+            Attention::Mla {
+                kv_lora_rank,
+                qk_rope_head_dim,
+                ..
+            } => (*kv_lora_rank + *qk_rope_head_dim) as f64 * p,
         }
     }
 
@@ -274,7 +330,8 @@ impl Model {
         let h = self.hidden as f64;
         let dense_ffn = 3.0 * h * self.dense_ffn as f64;
         let moe_ffn = self.moe.as_ref().map_or(0.0, |m| {
-            3.0 * h * m.expert_ffn as f64 * (m.routed_experts + m.shared_experts) as f64 + h * m.routed_experts as f64
+            3.0 * h * m.expert_ffn as f64 * (m.routed_experts + m.shared_experts) as f64
+                + h * m.routed_experts as f64
         });
         self.layers as f64 * self.attention_params()
             + self.dense_layers() as f64 * dense_ffn
@@ -291,9 +348,25 @@ mod tests {
     fn parameter_counts_match_public_sizes() {
         let b = |n: &str| Model::load(n).unwrap().total_params() / 1e9;
         assert!((b("llama-3-8b") - 8.0).abs() < 0.2, "{}", b("llama-3-8b"));
-        assert!((b("llama-3-70b") - 70.6).abs() < 0.6, "{}", b("llama-3-70b"));
-        assert!((b("llama-3.1-405b") - 405.8).abs() < 3.0, "{}", b("llama-3.1-405b"));
-        assert!((b("qwen3-235b-a22b") - 235.0).abs() < 3.0, "{}", b("qwen3-235b-a22b"));
-        assert!((b("deepseek-v3") - 671.0).abs() < 8.0, "{}", b("deepseek-v3"));
+        assert!(
+            (b("llama-3-70b") - 70.6).abs() < 0.6,
+            "{}",
+            b("llama-3-70b")
+        );
+        assert!(
+            (b("llama-3.1-405b") - 405.8).abs() < 3.0,
+            "{}",
+            b("llama-3.1-405b")
+        );
+        assert!(
+            (b("qwen3-235b-a22b") - 235.0).abs() < 3.0,
+            "{}",
+            b("qwen3-235b-a22b")
+        );
+        assert!(
+            (b("deepseek-v3") - 671.0).abs() < 8.0,
+            "{}",
+            b("deepseek-v3")
+        );
     }
 }

@@ -94,12 +94,14 @@ impl NetworkSpec {
 
     /// Parse the text form; `origin` names the flag or field for error messages.
     pub fn parse(text: &str, origin: &str) -> Result<NetworkSpec> {
-        let err = |message: String| Error::Parse {
+        let err = |message: String| {
+            Error::Parse {
             origin: origin.to_string(),
             message: format!(
                 "{message}; expected levels joined by '/', each KIND(SHAPE,BANDWIDTH,LATENCY), \
                  e.g. 'switch(8,256GB/s,128ns)/switch(8,32GB/s,512ns)' or 'torus(8x8,128GB/s,128ns)'"
             ),
+        }
         };
         let mut levels = Vec::new();
         for part in text.split('/').map(str::trim) {
@@ -136,13 +138,19 @@ impl NetworkSpec {
             })?;
             let args: Vec<&str> = p[open + 1..p.len() - 1].split(',').map(str::trim).collect();
             if args.len() < 3 || args.len() > 4 {
-                return Err(err(format!("level '{p}' needs 3 arguments (shape, bandwidth, latency), got {}", args.len())));
+                return Err(err(format!(
+                    "level '{p}' needs 3 arguments (shape, bandwidth, latency), got {}",
+                    args.len()
+                )));
             }
-            let shape = parse_shape(args[0]).ok_or_else(|| err(format!("shape '{}' is not N or RxC", args[0])))?;
+            let shape = parse_shape(args[0])
+                .ok_or_else(|| err(format!("shape '{}' is not N or RxC", args[0])))?;
             let bw = parse_quantity(args[1], Dimension::Bandwidth).map_err(err)?;
             let lat = parse_quantity(args[2], Dimension::Time).map_err(err)?;
             let center = match args.get(3) {
-                Some(c) => Some(BytesPerSec(parse_quantity(c, Dimension::Bandwidth).map_err(err)?)),
+                Some(c) => Some(BytesPerSec(
+                    parse_quantity(c, Dimension::Bandwidth).map_err(err)?,
+                )),
                 None => None,
             };
             out.push(Level {
@@ -170,20 +178,44 @@ impl NetworkSpec {
         for (i, l) in self.levels.iter().enumerate() {
             let f = |name: &str| format!("{origin}.levels[{i}].{name}");
             if l.shape.0 == 0 || l.shape.1 == 0 {
-                return Err(invalid(f("shape"), format!("{}x{}", l.shape.0, l.shape.1), "every dimension must be at least 1"));
+                return Err(invalid(
+                    f("shape"),
+                    format!("{}x{}", l.shape.0, l.shape.1),
+                    "every dimension must be at least 1",
+                ));
             }
-            if matches!(l.kind, LevelKind::Switch | LevelKind::Ring | LevelKind::AllToAll) && l.shape.1 != 1 {
-                return Err(invalid(f("shape"), format!("{}x{}", l.shape.0, l.shape.1), "switch, ring and all2all levels take a single size, e.g. 8"));
+            if matches!(
+                l.kind,
+                LevelKind::Switch | LevelKind::Ring | LevelKind::AllToAll
+            ) && l.shape.1 != 1
+            {
+                return Err(invalid(
+                    f("shape"),
+                    format!("{}x{}", l.shape.0, l.shape.1),
+                    "switch, ring and all2all levels take a single size, e.g. 8",
+                ));
             }
             if !(l.link_bandwidth.0 > 0.0 && l.link_bandwidth.0.is_finite()) {
-                return Err(invalid(f("link_bandwidth"), l.link_bandwidth.0, "must be a positive bandwidth such as 128GB/s"));
+                return Err(invalid(
+                    f("link_bandwidth"),
+                    l.link_bandwidth.0,
+                    "must be a positive bandwidth such as 128GB/s",
+                ));
             }
             if !(l.hop_latency.0 >= 0.0 && l.hop_latency.0.is_finite()) {
-                return Err(invalid(f("hop_latency"), l.hop_latency.0, "must be a non-negative time such as 128ns"));
+                return Err(invalid(
+                    f("hop_latency"),
+                    l.hop_latency.0,
+                    "must be a non-negative time such as 128ns",
+                ));
             }
             if let Some(c) = l.center_bandwidth {
                 if !(c.0 > 0.0 && c.0.is_finite()) {
-                    return Err(invalid(f("center_bandwidth"), c.0, "must be a positive bandwidth"));
+                    return Err(invalid(
+                        f("center_bandwidth"),
+                        c.0,
+                        "must be a positive bandwidth",
+                    ));
                 }
             }
         }
@@ -245,7 +277,11 @@ mod tests {
 
     #[test]
     fn parses_two_level_switch() {
-        let s = NetworkSpec::parse("switch(8,256GB/s,128ns)/switch(8,32GB/s,512ns)", "--network").unwrap();
+        let s = NetworkSpec::parse(
+            "switch(8,256GB/s,128ns)/switch(8,32GB/s,512ns)",
+            "--network",
+        )
+        .unwrap();
         assert_eq!(s.devices(), 64);
         assert_eq!(s.levels[1].link_bandwidth, BytesPerSec(32e9));
         assert_eq!(s.levels[0].hop_latency, Seconds(128e-9));
@@ -261,7 +297,15 @@ mod tests {
 
     #[test]
     fn rejects_bad_specs() {
-        for bad in ["", "switch(8,1GB/s)", "blob(8,1GB/s,1ns)", "switch(0,1GB/s,1ns)", "switch(8,fastGB/s,1ns)", "ring(4x4,1GB/s,1ns)", "switch(8,1GB/s,1ns"] {
+        for bad in [
+            "",
+            "switch(8,1GB/s)",
+            "blob(8,1GB/s,1ns)",
+            "switch(0,1GB/s,1ns)",
+            "switch(8,fastGB/s,1ns)",
+            "ring(4x4,1GB/s,1ns)",
+            "switch(8,1GB/s,1ns",
+        ] {
             assert!(NetworkSpec::parse(bad, "--network").is_err(), "{bad}");
         }
     }

@@ -256,12 +256,20 @@ impl Topology {
                 push_link(sw, self.member_gateway(k, g, b), out);
             }
             LevelKind::AllToAll => {
-                push_link(self.member_gateway(k, g, a), self.member_gateway(k, g, b), out);
+                push_link(
+                    self.member_gateway(k, g, a),
+                    self.member_gateway(k, g, b),
+                    out,
+                );
             }
             LevelKind::Ring => {
                 let n = l.size();
                 for (x, y) in walk_1d(a, b, n, true) {
-                    push_link(self.member_gateway(k, g, x), self.member_gateway(k, g, y), out);
+                    push_link(
+                        self.member_gateway(k, g, x),
+                        self.member_gateway(k, g, y),
+                        out,
+                    );
                 }
             }
             LevelKind::Mesh | LevelKind::Torus => {
@@ -339,7 +347,10 @@ impl Topology {
 
     /// Sum of link latencies along a route.
     pub fn route_latency(&self, route: &[ResourceId]) -> f64 {
-        route.iter().map(|&r| self.resources[r as usize].latency).sum()
+        route
+            .iter()
+            .map(|&r| self.resources[r as usize].latency)
+            .sum()
     }
 }
 
@@ -353,7 +364,11 @@ fn walk_1d(a: usize, b: usize, n: usize, wrap: bool) -> Vec<(usize, usize)> {
     let forward = (b + n - a) % n;
     let backward = (a + n - b) % n;
     let go_up = if wrap { forward <= backward } else { b > a };
-    let count = if wrap { forward.min(backward) } else { a.abs_diff(b) };
+    let count = if wrap {
+        forward.min(backward)
+    } else {
+        a.abs_diff(b)
+    };
     let mut x = a;
     for _ in 0..count {
         let y = if go_up { (x + 1) % n } else { (x + n - 1) % n };

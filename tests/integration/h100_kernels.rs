@@ -13,9 +13,21 @@ pub fn evaluate(file: &str, op: Op, algorithm: Algorithm) -> Vec<(f64, f64)> {
     let text = std::fs::read_to_string(repo(file)).unwrap();
     let mut out = Vec::new();
     for line in text.lines().skip(1) {
-        let c: Vec<f64> = line.split(',').map(|x| x.trim_matches('"').parse().unwrap_or(f64::NAN)).collect();
+        let c: Vec<f64> = line
+            .split(',')
+            .map(|x| x.trim_matches('"').parse().unwrap_or(f64::NAN))
+            .collect();
         let (m, n, k, ag_bytes, measured_ms) = (c[0], c[1], c[2], c[11], c[18]);
-        let gemm = Gemm { m, n, k, count: 1.0, act_bytes: 2.0, weight_bytes: 2.0, tensor_rate: 1.0, b_is_weight: true };
+        let gemm = Gemm {
+            m,
+            n,
+            k,
+            count: 1.0,
+            act_bytes: 2.0,
+            weight_bytes: 2.0,
+            tensor_rate: 1.0,
+            b_is_weight: true,
+        };
         let case = CollectiveCase {
             network: sys.network.clone(),
             op,
@@ -35,9 +47,17 @@ pub fn evaluate(file: &str, op: Op, algorithm: Algorithm) -> Vec<(f64, f64)> {
 /// synchronisation costs the model lacks), so the guard holds each at its current level.
 #[test]
 fn ag_gemm_and_gemm_rs_accuracy_guard() {
-    let mut all = evaluate("validation/references/h100-kernels/ag_gemm.csv", Op::AllGather, Algorithm::HalvingDoubling);
+    let mut all = evaluate(
+        "validation/references/h100-kernels/ag_gemm.csv",
+        Op::AllGather,
+        Algorithm::HalvingDoubling,
+    );
     let ag = crate::common::mape_pct(&all);
-    let rs_pts = evaluate("validation/references/h100-kernels/gemm_rs.csv", Op::AllToAll, Algorithm::Direct);
+    let rs_pts = evaluate(
+        "validation/references/h100-kernels/gemm_rs.csv",
+        Op::AllToAll,
+        Algorithm::Direct,
+    );
     let rs = crate::common::mape_pct(&rs_pts);
     all.extend(rs_pts);
     let mean = crate::common::mape_pct(&all);
@@ -50,7 +70,25 @@ fn ag_gemm_and_gemm_rs_accuracy_guard() {
 #[test]
 #[ignore]
 fn print_points() {
-    for (f, op, a) in [("validation/references/h100-kernels/ag_gemm.csv", Op::AllGather, Algorithm::HalvingDoubling), ("validation/references/h100-kernels/gemm_rs.csv", Op::AllToAll, Algorithm::Direct)] {
-        for (m, r) in evaluate(f, op, a) { eprintln!("{f} model {:.4} ms ref {:.4} ms  {:+.1}%", m*1e3, r*1e3, (m-r)/r*100.0); }
+    for (f, op, a) in [
+        (
+            "validation/references/h100-kernels/ag_gemm.csv",
+            Op::AllGather,
+            Algorithm::HalvingDoubling,
+        ),
+        (
+            "validation/references/h100-kernels/gemm_rs.csv",
+            Op::AllToAll,
+            Algorithm::Direct,
+        ),
+    ] {
+        for (m, r) in evaluate(f, op, a) {
+            eprintln!(
+                "{f} model {:.4} ms ref {:.4} ms  {:+.1}%",
+                m * 1e3,
+                r * 1e3,
+                (m - r) / r * 100.0
+            );
+        }
     }
 }

@@ -1,7 +1,12 @@
 //! The one integration-test binary (one module per topic).
-mod common;
-mod ns3_fast;
-mod h100_kernels;
-mod vllm_b200;
-mod ns3_detailed;
 mod cli_errors;
+mod common;
+mod detailed_scenarios;
+mod dram_bandwidth;
+mod dram_cli;
+mod dram_timing;
+mod h100_kernels;
+mod net_detailed;
+mod ns3_detailed;
+mod ns3_fast;
+mod vllm_b200;

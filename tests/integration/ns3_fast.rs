@@ -5,10 +5,19 @@ use deepstack::collective::ns3::read_panel;
 use deepstack::engine::fast::network::collective_timing;
 
 const PANELS: [(&str, f64); 4] = [
-    ("validation/references/ns3/switch/all_gather_halving_doubling_test.csv", 3.0),
-    ("validation/references/ns3/switch/all_reduce_rabenseifner_test.csv", 3.0),
+    (
+        "validation/references/ns3/switch/all_gather_halving_doubling_test.csv",
+        3.0,
+    ),
+    (
+        "validation/references/ns3/switch/all_reduce_rabenseifner_test.csv",
+        3.0,
+    ),
     ("validation/references/ns3/switch/all_to_all_test.csv", 4.0),
-    ("validation/references/ns3/torus/all_reduce_ring_test.csv", 3.0),
+    (
+        "validation/references/ns3/torus/all_reduce_ring_test.csv",
+        3.0,
+    ),
 ];
 
 #[test]

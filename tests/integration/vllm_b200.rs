@@ -6,40 +6,26 @@ use deepstack::engine::{fast::FastEngine, Evaluator};
 use deepstack::hw::System;
 use deepstack::model::Model;
 use deepstack::parallel::ParallelScheme;
-use deepstack::scenario::{Options, Scenario};
-use deepstack::workload::{Phase, Workload};
+use deepstack::validate::references::{read_vllm, vllm_scenario};
 
-/// (model tokens/s, measured tokens/s) for batch 1..512 (CUDA graphs on).
+/// (model tokens/s, measured tokens/s) for batch 1..512 (CUDA graphs on), read and set up
+/// as `deepstack validate` does.
 pub fn points(model: &str, file: &str) -> Vec<(f64, f64)> {
-    let text = std::fs::read_to_string(repo(file)).unwrap();
+    let system = System::load("b200x8").unwrap();
+    let model = Model::load(model).unwrap();
+    let scheme = ParallelScheme::parse("tp=8").unwrap();
     let engine = FastEngine::new();
-    let mut out = Vec::new();
-    for line in text.lines().skip(1) {
-        let c: Vec<&str> = line.split(',').collect();
-        let bs: u32 = c[0].parse().unwrap();
-        if c[1] != "False" || bs > 512 {
-            continue;
-        }
-        let measured: f64 = c[4].parse().unwrap();
-        let s = Scenario::new(
-            System::load("b200x8").unwrap(),
-            Model::load(model).unwrap(),
-            Workload {
-                phase: Phase::Decode,
-                batch: bs,
-                input_len: 1024,
-                output_len: 1024,
-            },
-            ParallelScheme::parse("tp=8").unwrap(),
-            Options::default(),
-        )
-        .unwrap();
-        out.push((
-            engine.evaluate(&s).unwrap().throughput_tokens_per_s,
-            measured,
-        ));
-    }
-    out
+    read_vllm(&repo(file), 512)
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let s = vllm_scenario(&system, &model, scheme, p.batch, 0).unwrap();
+            (
+                engine.evaluate(&s).unwrap().throughput_tokens_per_s,
+                p.decode_tokens_per_s,
+            )
+        })
+        .collect()
 }
 
 /// Accuracy-regression guard per model. Target 15 % MAPE; see the README's accuracy table for

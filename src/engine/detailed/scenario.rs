@@ -112,7 +112,9 @@ struct Tiler {
 impl Tiler {
     /// Tiles a PE holds: every pipeline stage of each must fit in shared memory.
     fn occupancy(&self, stage_bytes: f64) -> f64 {
-        (self.smem_bytes / (self.stages * stage_bytes.max(1.0))).floor().clamp(1.0, self.max_occupancy)
+        (self.smem_bytes / (self.stages * stage_bytes.max(1.0)))
+            .floor()
+            .clamp(1.0, self.max_occupancy)
     }
 
     /// The simulated slice's share of a kernel.
@@ -358,7 +360,10 @@ impl DetailedEngine {
 /// `max_pes` PEs (and one channel) in the slice.
 fn slice_factor(pes: u32, channels: u32, max_pes: u32) -> u64 {
     let want = (pes / max_pes.max(1)).max(1);
-    (1..=want.min(channels)).rev().find(|k| channels.is_multiple_of(*k)).unwrap_or(1) as u64
+    (1..=want.min(channels))
+        .rev()
+        .find(|k| channels.is_multiple_of(*k))
+        .unwrap_or(1) as u64
 }
 
 fn spec_capacity(spec: &DramSpec) -> u64 {
@@ -450,7 +455,8 @@ impl Evaluator for DetailedEngine {
                                 (t, e)
                             }
                             OpKind::Attention(a) => {
-                                let run = dev.run_kernel(&tiler.sliced(tiler.attention(a, base)))?;
+                                let run =
+                                    dev.run_kernel(&tiler.sliced(tiler.attention(a, base)))?;
                                 let flops = 2.0
                                     * a.batch
                                     * a.heads
@@ -464,7 +470,8 @@ impl Evaluator for DetailedEngine {
                                 (run.time.as_secs_f64(), e)
                             }
                             OpKind::Elementwise(el) => {
-                                let run = dev.run_kernel(&tiler.sliced(tiler.elementwise(el, base)))?;
+                                let run =
+                                    dev.run_kernel(&tiler.sliced(tiler.elementwise(el, base)))?;
                                 let e = el.flops * p.vector_pj_per_flop * 1e-12
                                     + run.dram_bytes * p.dram_pj_per_byte * 1e-12;
                                 account(&run, &cfg, &mut comp, &mut memt, &mut over);
@@ -511,7 +518,9 @@ impl Evaluator for DetailedEngine {
                             time_s: t,
                         });
                     }
-                    if let (Some(bytes), true) = (plan.fsdp_gather_bytes_per_layer, class.name != "head") {
+                    if let (Some(bytes), true) =
+                        (plan.fsdp_gather_bytes_per_layer, class.name != "head")
+                    {
                         // FSDP: the layer's weight shards are gathered over dp; with overlap
                         // the gather runs under the layer's compute, else before it.
                         let c = Comm {
@@ -522,7 +531,11 @@ impl Evaluator for DetailedEngine {
                         };
                         let run = ctx.comm(&c, &[Picos(0)])?;
                         let comm = run.time.as_secs_f64();
-                        let extra = if s.options.overlap { (comm - time).max(0.0) } else { comm };
+                        let extra = if s.options.overlap {
+                            (comm - time).max(0.0)
+                        } else {
+                            comm
+                        };
                         time += extra;
                         netx += extra;
                         energy += run.energy_j;
