@@ -9,4 +9,5 @@ mod h100_kernels;
 mod net_detailed;
 mod ns3_detailed;
 mod ns3_fast;
+mod validate;
 mod vllm_b200;
