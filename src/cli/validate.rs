@@ -4,7 +4,7 @@
 
 use super::Format;
 use crate::validate::budget::Budgets;
-use crate::validate::run::{run_jobs, Engines, Perturb, RunOptions};
+use crate::validate::run::{read_cases, run_jobs, Engines, Perturb, RunOptions};
 use crate::validate::suite::Suite;
 use crate::validate::{plot, report};
 use anyhow::{bail, Context, Result};
@@ -44,6 +44,10 @@ pub struct ValidateArgs {
     /// Also write every case as a JSON line to FILE as soon as it finishes.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Do not run: rebuild the report (table, JSON, CSV, figures, check) from the cases an
+    /// earlier run wrote with --out.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["out", "perturb"])]
+    pub from: Option<PathBuf>,
     /// Run only groups matching PATTERN (`*` wildcards; repeatable).
     #[arg(long = "group", value_name = "PATTERN")]
     pub groups: Vec<String>,
@@ -108,7 +112,18 @@ pub fn run(a: &ValidateArgs) -> Result<ExitCode> {
         progress: true,
     };
     let start = std::time::Instant::now();
-    let cases = run_jobs(&suite.jobs, &Engines::standard(), &opts)?;
+    let cases = match &a.from {
+        Some(f) => {
+            let keep: std::collections::HashSet<&str> = suite.jobs.iter().map(|j| j.id()).collect();
+            let groups: std::collections::HashSet<String> =
+                suite.jobs.iter().flat_map(|j| j.groups()).collect();
+            read_cases(f, &suite.jobs)?
+                .into_iter()
+                .filter(|c| keep.contains(c.id.as_str()) && groups.contains(&c.group))
+                .collect()
+        }
+        None => run_jobs(&suite.jobs, &Engines::standard(), &opts)?,
+    };
     let wall = start.elapsed().as_secs_f64();
     let r = report::build(&suite.name, suite.seed, perturb, cases, &budgets);
     let text = match format {
@@ -122,11 +137,19 @@ pub fn run(a: &ValidateArgs) -> Result<ExitCode> {
             return Err(e).context("writing the report");
         }
     }
-    eprintln!(
-        "validate: {} cases of suite {} in {wall:.1} s",
-        r.cases.len(),
-        suite.name
-    );
+    match &a.from {
+        Some(f) => eprintln!(
+            "validate: {} cases of suite {} read from {}",
+            r.cases.len(),
+            suite.name,
+            f.display()
+        ),
+        None => eprintln!(
+            "validate: {} cases of suite {} in {wall:.1} s",
+            r.cases.len(),
+            suite.name
+        ),
+    }
     if let Some(dir) = &a.plot {
         let files = plot::write_all(dir, &r)?;
         eprintln!(

@@ -5,10 +5,11 @@
 //! * `accuracy-vs-speed.svg`: every compared case as (wall time of the judged engine,
 //!   absolute error), log-log, one colour per engine, with one larger marker per group at
 //!   (median wall time, MAPE): the trade-off between the fast and the detailed engine.
-//!   Errors below 0.001 % are drawn at 0.001 %.
+//!   Where the detailed engine is the reference (fast-vs-detailed groups) its wall times are
+//!   drawn as hollow markers at the error floor. Errors below 0.001 % are drawn at 0.001 %.
 
 use super::report::ValidationReport;
-use super::run::{CaseResult, Status};
+use super::run::{CaseResult, GroupKind, Status};
 use super::suite::Engine;
 use super::ValidateError;
 use plotters::prelude::*;
@@ -97,6 +98,8 @@ pub fn parity(
         .map_err(|e| plot_err(path, e))?;
     chart
         .configure_mesh()
+        .x_labels(6)
+        .y_labels(6)
         .x_desc(format!("reference ({reference}) [{unit}]"))
         .y_desc(format!("predicted [{unit}]"))
         .x_label_formatter(&|v| format!("{v:.1e}"))
@@ -175,7 +178,32 @@ pub fn accuracy_vs_speed(
             marks.push((engine, w, m.max(ERROR_FLOOR_PCT), g.name.clone()));
         }
     }
-    let Some((x0, x1)) = log_range(pts.iter().map(|p| p.1)) else {
+    // The detailed engine where it is the reference: its wall times, error 0 by definition.
+    let reference_walls = |g: &str| -> Vec<f64> {
+        r.cases
+            .iter()
+            .filter(|c| {
+                c.group == g && c.kind == GroupKind::FastVsDetailed && c.status == Status::Ok
+            })
+            .filter_map(|c| c.detailed_wall_s)
+            .collect()
+    };
+    let refs: Vec<f64> = r
+        .groups
+        .iter()
+        .flat_map(|g| reference_walls(&g.name))
+        .collect();
+    let ref_marks: Vec<(f64, String)> = r
+        .groups
+        .iter()
+        .filter_map(|g| {
+            Some((
+                super::stats::median(&reference_walls(&g.name))?,
+                g.name.clone(),
+            ))
+        })
+        .collect();
+    let Some((x0, x1)) = log_range(pts.iter().map(|p| p.1).chain(refs.iter().copied())) else {
         return Ok(None);
     };
     let Some((y0, y1)) = log_range(pts.iter().map(|p| p.2).chain([ERROR_FLOOR_PCT, 100.0])) else {
@@ -219,6 +247,28 @@ pub fn accuracy_vs_speed(
             .map_err(|e| plot_err(path, e))?
             .label(format!("{} engine, per case", engine.name()))
             .legend(move |(x, y)| Circle::new((x + 8, y), 3, c.filled()));
+    }
+    if !refs.is_empty() {
+        let c = colour(Engine::Detailed);
+        chart
+            .draw_series(
+                refs.iter()
+                    .map(|&w| Circle::new((w, ERROR_FLOOR_PCT), 3, c.stroke_width(1))),
+            )
+            .map_err(|e| plot_err(path, e))?
+            .label("detailed engine as the reference (error 0, at the floor)")
+            .legend(move |(x, y)| Circle::new((x + 8, y), 3, c.stroke_width(1)));
+        chart
+            .draw_series(ref_marks.iter().enumerate().map(|(i, (w, name))| {
+                EmptyElement::at((*w, ERROR_FLOOR_PCT))
+                    + TriangleMarker::new((0, 0), 7, c.stroke_width(2))
+                    + Text::new(
+                        format!("{name} (reference)"),
+                        (9, -14 - 12 * (i % 3) as i32),
+                        ("sans-serif", 11).into_font(),
+                    )
+            }))
+            .map_err(|e| plot_err(path, e))?;
     }
     chart
         .draw_series(marks.iter().map(|(engine, w, m, name)| {

@@ -621,6 +621,41 @@ pub fn run_jobs(
     Ok(results.into_iter().flatten().collect())
 }
 
+/// Read the case results a run wrote with [`RunOptions::out`] (one JSON object per line),
+/// ordered as `jobs` orders their ids (cases of unknown ids last, in file order), so a
+/// report can be rebuilt, re-checked or re-plotted without running anything.
+pub fn read_cases(path: &std::path::Path, jobs: &[Job]) -> Result<Vec<CaseResult>, ValidateError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ValidateError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let mut cases = Vec::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let c: CaseResult = serde_json::from_str(line).map_err(|e| ValidateError::File {
+            file: format!("{}:{}", path.display(), i + 1),
+            message: e.to_string(),
+        })?;
+        cases.push(c);
+    }
+    let order: std::collections::HashMap<&str, usize> =
+        jobs.iter().enumerate().map(|(i, j)| (j.id(), i)).collect();
+    let engine_rank = |e: Engine| match e {
+        Engine::Fast => 0,
+        Engine::Detailed => 1,
+    };
+    cases.sort_by_key(|c| {
+        (
+            order.get(c.id.as_str()).copied().unwrap_or(usize::MAX),
+            engine_rank(c.engine),
+        )
+    });
+    Ok(cases)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -710,6 +745,52 @@ mod tests {
             .reason
             .as_deref()
             .is_some_and(|r| r.contains("not in this build")));
+    }
+
+    #[test]
+    fn cases_written_as_they_finish_read_back_in_suite_order() {
+        let engines = Engines {
+            detailed: Ok(Box::new(Scaled(0.9))),
+            detailed_collective: Box::new(|c, seed| time_case(c, "fast", seed)),
+        };
+        let path = std::env::temp_dir().join(format!(
+            "deepstack-validate-run-{}.jsonl",
+            std::process::id()
+        ));
+        let o = RunOptions {
+            out: Some(path.clone()),
+            ..RunOptions::new(3)
+        };
+        let s = suite();
+        let cases = match run_jobs(&s.jobs, &engines, &o) {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        };
+        let back = match read_cases(&path, &s.jobs) {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        };
+        let _ = std::fs::remove_file(&path);
+        // serde_json parses floats to within one unit in the last place.
+        let near = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => (a - b).abs() <= 1e-12 * a.abs().max(b.abs()),
+            (a, b) => a == b,
+        };
+        assert_eq!(back.len(), cases.len());
+        for (a, b) in back.iter().zip(&cases) {
+            assert_eq!(
+                (&a.id, &a.group, a.engine, a.status),
+                (&b.id, &b.group, b.engine, b.status)
+            );
+            assert!(
+                near(a.predicted, b.predicted) && near(a.reference, b.reference),
+                "{a:?} vs {b:?}"
+            );
+            assert!(
+                near(a.signed_error_pct, b.signed_error_pct) && near(a.speedup, b.speedup),
+                "{a:?} vs {b:?}"
+            );
+        }
     }
 
     #[test]
