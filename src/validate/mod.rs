@@ -1,6 +1,6 @@
 //! `deepstack validate`: the two engines against each other and against measurements.
 //!
-//! A [suite](suite) lists cases: scenarios, collectives and DRAM stacks run through both
+//! A [`suite`] lists cases: scenarios, collectives and DRAM stacks run through both
 //! engines (the detailed engine is the reference), and points of the external references
 //! in `validation/references/` (NS-3 collective panels, vLLM decode on 8×B200, fused
 //! kernels on 8×H100) run through one or both engines. [`run`] evaluates every case,

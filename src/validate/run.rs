@@ -9,6 +9,11 @@
 //!
 //! A case whose detailed engine is unavailable or fails is kept with status `not_run` and
 //! the reason; a case whose fast engine fails has status `error` (that is a bug to fix).
+//!
+//! DRAM cases compare the fast chain's `after_connectivity` stage (peak × η(m, n)), the last
+//! stage that describes the stack alone (later stages are the vertical links and the PEs'
+//! shared memory, which the DRAM model does not contain, and the utilisation cap), with the
+//! bandwidth the detailed stack measures on the case's pattern.
 
 use super::references::kernel_prediction;
 use super::suite::{engine_group, Engine, Job};

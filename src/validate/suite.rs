@@ -45,11 +45,19 @@
 //! [[vllm]]                       # measured vLLM decode throughput on 8xB200
 //! model = "llama-3-70b"
 //! file = "references/vllm-b200/benchmark_summary_llama_3_70b.csv"
+//! engines = ["fast"]             # default fast
+//! batches = [1, 16]              # optional filter (max_batch = 512 by default)
+//! system = "b200x8"              # default; parallel = "tp=8" by default
 //!
-//! [[h100]]                       # measured fused kernels on 8xH100
-//! kernel = "ag-gemm"
+//! [[h100]]                       # measured fused kernels on 8xH100 (fast engine)
+//! kernel = "ag-gemm"             # ag-gemm | gemm-rs
 //! file = "references/h100-kernels/ag_gemm.csv"
+//! overlap = true                 # default; system = "h100x8" by default
 //! ```
+//!
+//! The detailed side of a `[[dram]]` case is the stack the detailed scenario engine builds
+//! for the system ([`crate::engine::detailed::dram_spec_for`]); the fast side is the
+//! bandwidth chain's `after_connectivity` stage (see [`super::run`]).
 //!
 //! Every entry may name its `group`; otherwise scenarios go to `fast-vs-detailed`,
 //! collectives to `collective-fast-vs-detailed`, DRAM cases to `dram-fast-vs-detailed`,
