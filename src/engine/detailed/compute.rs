@@ -106,6 +106,8 @@ pub struct DeviceSim {
     cfg: ComputeConfig,
     events: u64,
     completions: Vec<Completion>,
+    /// When the simulated wave last finished each iteration index (latest over its tiles).
+    iter_marks: Vec<SimTime>,
 }
 
 impl DeviceSim {
@@ -123,6 +125,7 @@ impl DeviceSim {
             cfg,
             events: 0,
             completions: Vec::new(),
+            iter_marks: Vec::new(),
         })
     }
 
@@ -207,17 +210,25 @@ impl DeviceSim {
             let (end, _, busy) = self.simulate(k, tiles, k.iters)?;
             return Ok((end - t0, busy));
         }
+        // One run; the slope between the times the wave finished iteration sim_iters/2 and
+        // its last iteration is the steady per-iteration time (free of the pipeline's ramp).
         let half = (sim_iters / 2).max(1);
         let t0 = self.mem.now();
-        let (end_a, _, busy_a) = self.simulate(k, tiles, half)?;
-        let ta = (end_a - t0).0 as f64;
-        let t1 = self.mem.now();
-        let (end_b, _, busy_b) = self.simulate(k, tiles, sim_iters)?;
-        let tb = (end_b - t1).0 as f64;
-        let slope = ((tb - ta) / (sim_iters - half) as f64).max(0.0);
+        let (end, _, busy_b) = self.simulate(k, tiles, sim_iters)?;
+        let tb = (end - t0).0 as f64;
+        let mark = |i: u64| {
+            self.iter_marks
+                .get(i as usize)
+                .map_or(0.0, |t| (*t - t0).0 as f64)
+        };
+        let steady = (mark(sim_iters - 1) - mark(half - 1)) / (sim_iters - half) as f64;
+        let slope = if steady > 0.0 {
+            steady
+        } else {
+            tb / sim_iters as f64
+        };
         let full = tb + slope * (k.iters - sim_iters) as f64;
-        let busy_slope = (busy_b.0 as f64 - busy_a.0 as f64) / (sim_iters - half) as f64;
-        let busy = busy_b.0 as f64 + busy_slope.max(0.0) * (k.iters - sim_iters) as f64;
+        let busy = busy_b.0 as f64 * k.iters as f64 / sim_iters as f64;
         Ok((Picos(full.round() as u64), Picos(busy.round() as u64)))
     }
 
@@ -231,6 +242,8 @@ impl DeviceSim {
     ) -> Result<(SimTime, Vec<Picos>, Picos)> {
         let cfg = self.cfg;
         let start = self.mem.now();
+        self.iter_marks.clear();
+        self.iter_marks.resize(iters as usize, start);
         let stages = cfg.stages as u64;
         let occ = k.occupancy.clamp(1, cfg.occupancy) as usize;
         let nslots = cfg.pes as usize * occ;
@@ -438,6 +451,9 @@ impl DeviceSim {
                 unit_busy[pe] = false;
                 busy_total += iter_time;
                 slots[s].next_compute += 1;
+                if let Some(m) = self.iter_marks.get_mut(slots[s].next_compute as usize - 1) {
+                    *m = (*m).max(t);
+                }
                 if slots[s].next_compute >= iters {
                     // write the output
                     if writes_per_tile == 0 {
