@@ -310,6 +310,32 @@ impl DeviceSim {
             }};
         }
 
+        // A tile has finished: count it (closing a wave every `wave` tiles) and hand its
+        // slot to the next tile, whose first loads go out at once.
+        macro_rules! finish_tile {
+            ($s:expr, $at:expr) => {{
+                let s = $s;
+                done_tiles += 1;
+                if done_tiles.is_multiple_of(wave) {
+                    wave_ends.push($at - start);
+                }
+                slots[s].active = false;
+                if next_tile < tiles {
+                    slots[s] = Slot {
+                        active: true,
+                        tile: next_tile,
+                        pending: vec![0; stages as usize],
+                        ..Slot::default()
+                    };
+                    next_tile += 1;
+                    let first = stages.saturating_sub(1).min(iters);
+                    for it in 0..first {
+                        issue_loads!(s, it, $at);
+                    }
+                }
+            }};
+        }
+
         let mut now = start;
         // Slots whose state changed and may be able to start computing.
         let mut dirty: Vec<usize> = (0..nslots).collect();
@@ -417,25 +443,7 @@ impl DeviceSim {
                         && slots[s].active
                         && slots[s].next_compute >= iters
                     {
-                        // tile done
-                        done_tiles += 1;
-                        if done_tiles.is_multiple_of(wave) {
-                            wave_ends.push(c.done - start);
-                        }
-                        slots[s].active = false;
-                        if next_tile < tiles {
-                            slots[s] = Slot {
-                                active: true,
-                                tile: next_tile,
-                                pending: vec![0; stages as usize],
-                                ..Slot::default()
-                            };
-                            next_tile += 1;
-                            let first = stages.saturating_sub(1).min(iters);
-                            for it in 0..first {
-                                issue_loads!(s, it, c.done);
-                            }
-                        }
+                        finish_tile!(s, c.done);
                     }
                 } else {
                     let p = &mut slots[s].pending[kind as usize];
@@ -457,24 +465,7 @@ impl DeviceSim {
                 if slots[s].next_compute >= iters {
                     // write the output
                     if writes_per_tile == 0 {
-                        done_tiles += 1;
-                        if done_tiles.is_multiple_of(wave) {
-                            wave_ends.push(t - start);
-                        }
-                        slots[s].active = false;
-                        if next_tile < tiles {
-                            slots[s] = Slot {
-                                active: true,
-                                tile: next_tile,
-                                pending: vec![0; stages as usize],
-                                ..Slot::default()
-                            };
-                            next_tile += 1;
-                            let first = stages.saturating_sub(1).min(iters);
-                            for it in 0..first {
-                                issue_loads!(s, it, t);
-                            }
-                        }
+                        finish_tile!(s, t);
                     } else {
                         slots[s].writes_pending = writes_per_tile as u32;
                         let tile = slots[s].tile;
