@@ -28,7 +28,6 @@ use std::sync::{Arc, RwLock};
 /// One algorithm's cost per unit of collective size: Σ steps (hop + bytes × link_per_byte).
 #[derive(Clone, Debug)]
 struct UnitProfile {
-    algorithm: Algorithm,
     /// (repeat, hop seconds, link seconds per byte of collective size)
     steps: Vec<(f64, f64, f64)>,
     /// Per network level: bytes crossing links of that level per byte of collective size
@@ -154,7 +153,6 @@ impl FastEngine {
                 }
             }
             out.push(UnitProfile {
-                algorithm: a,
                 steps,
                 level_byte_hops,
             });
@@ -188,7 +186,6 @@ impl FastEngine {
         }
         // The schedule covers all devices; charge this device its share.
         energy /= s.system.devices() as f64;
-        let _ = p.algorithm;
         Ok(CommTime {
             hop_s: hop,
             link_s: link,
@@ -274,35 +271,23 @@ impl FastEngine {
             let mut class_time = 0.0;
             let mut last_gemm: Option<KernelTime> = None;
             for op in &class.ops {
-                let (time, kind_name) = match &op.kind {
-                    OpKind::Gemm(g) => {
-                        let kt = time_kernel(rates, &gemm_kernel(rates, g));
+                let kernel = match &op.kind {
+                    OpKind::Gemm(g) => Some((gemm_kernel(rates, g), g.tensor_rate)),
+                    OpKind::Attention(a) => Some((attention_kernel(rates, a), 1.0)),
+                    OpKind::Elementwise(e) => Some((elementwise_kernel(rates, e), 1.0)),
+                    OpKind::Comm(_) => None,
+                };
+                let time = match (&op.kind, kernel) {
+                    (_, Some((tiled, tensor_rate))) => {
+                        let kt = time_kernel(rates, &tiled);
                         t.compute_s += kt.compute_s * reps;
                         t.memory_s += kt.memory_s * reps;
                         t.overhead_s += kt.overhead_s * reps;
-                        t.dynamic_energy_j += kernel_energy(s, &kt, g.tensor_rate) * reps;
-                        last_gemm = Some(kt);
-                        (kt.total_s, "gemm")
+                        t.dynamic_energy_j += kernel_energy(s, &kt, tensor_rate) * reps;
+                        last_gemm = matches!(op.kind, OpKind::Gemm(_)).then_some(kt);
+                        kt.total_s
                     }
-                    OpKind::Attention(a) => {
-                        let kt = time_kernel(rates, &attention_kernel(rates, a));
-                        t.compute_s += kt.compute_s * reps;
-                        t.memory_s += kt.memory_s * reps;
-                        t.overhead_s += kt.overhead_s * reps;
-                        t.dynamic_energy_j += kernel_energy(s, &kt, 1.0) * reps;
-                        last_gemm = None;
-                        (kt.total_s, "attention")
-                    }
-                    OpKind::Elementwise(e) => {
-                        let kt = time_kernel(rates, &elementwise_kernel(rates, e));
-                        t.compute_s += kt.compute_s * reps;
-                        t.memory_s += kt.memory_s * reps;
-                        t.overhead_s += kt.overhead_s * reps;
-                        t.dynamic_energy_j += kernel_energy(s, &kt, 1.0) * reps;
-                        last_gemm = None;
-                        (kt.total_s, "elementwise")
-                    }
-                    OpKind::Comm(c) => {
+                    (OpKind::Comm(c), None) => {
                         let ct = self.comm_time(s, net, topo, c)?;
                         t.dynamic_energy_j += ct.network_energy_j * reps;
                         let launch = if ct.hop_s + ct.link_s > 0.0 {
@@ -323,10 +308,11 @@ impl FastEngine {
                         };
                         t.exposed_net_s += exposed * reps;
                         last_gemm = None;
-                        (exposed + launch, "comm")
+                        exposed + launch
                     }
+                    // Only collectives have no kernel.
+                    (_, None) => 0.0,
                 };
-                let _ = kind_name;
                 class_time += time;
                 t.operators.push(OperatorTime {
                     class: class.name,
@@ -501,11 +487,6 @@ fn summarize(s: &Scenario, engine: &str, steps: &[(f64, StepTotals)]) -> Report 
         events_per_s: None,
         eval_time_s: 0.0,
     }
-}
-
-/// Summaries used by the detailed engine so both report the same way.
-pub mod summary {
-    pub use super::summarize_public as summarize;
 }
 
 /// Per-KV-point step result as seen by [`summarize_public`].
