@@ -28,6 +28,7 @@ pub mod network;
 pub mod parallel;
 pub mod scenario;
 pub mod sim;
+pub mod tiling;
 pub mod units;
 pub mod validate;
 pub mod workload;

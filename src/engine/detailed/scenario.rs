@@ -17,10 +17,11 @@ use crate::engine::fast::{summarize_public, StepResult};
 use crate::engine::{Evaluator, OperatorTime, Report};
 use crate::error::{invalid, Result};
 use crate::hw::{Memory, System};
-use crate::lower::{lower, AttentionCore, Comm, Elementwise, Gemm, OpKind};
+use crate::lower::{lower, Comm, OpKind};
 use crate::network::{ResourceKind, Topology};
 use crate::scenario::Scenario;
 use crate::sim::{Picos, SimTime};
+use crate::tiling::{Tiler, Tiling, STAGES};
 use std::collections::HashMap;
 
 /// The detailed engine.
@@ -94,132 +95,21 @@ pub fn dram_spec_for(system: &System) -> Result<DramSpec> {
     Ok(spec)
 }
 
-fn round_up(x: f64, to: f64) -> f64 {
-    (x / to).ceil() * to
-}
-
-/// The detailed engine's tiling of one operator, for the whole device; `slice` then keeps
-/// the share of tiles the simulated slice of the device runs.
-struct Tiler {
-    pes: f64,
-    max_occupancy: f64,
-    smem_bytes: f64,
-    stages: f64,
-    mma_min_m: f64,
-    slice: u64,
-}
-
-impl Tiler {
-    /// Tiles a PE holds: every pipeline stage of each must fit in shared memory.
-    fn occupancy(&self, stage_bytes: f64) -> f64 {
-        (self.smem_bytes / (self.stages * stage_bytes.max(1.0)))
-            .floor()
-            .clamp(1.0, self.max_occupancy)
-    }
-
-    /// The simulated slice's share of a kernel.
-    fn sliced(&self, mut k: TileKernel) -> TileKernel {
-        k.tiles = k.tiles.div_ceil(self.slice).max(1);
-        k
-    }
-}
-
-impl Tiler {
-    fn gemm(&self, g: &Gemm, base: u64) -> TileKernel {
-        let tb_m = round_up(g.m.max(1.0), self.mma_min_m).min(128.0);
-        let tb_n = 128.0;
-        let tb_k = 64.0;
-        let occ = self.occupancy(tb_m * tb_k * g.act_bytes + tb_k * tb_n * g.weight_bytes);
-        let slots = self.pes * occ;
-        let out_tiles = (g.m / tb_m).ceil() * (g.n / tb_n).ceil() * g.count;
-        let k_iters = (g.k / tb_k).ceil().max(1.0);
-        let split = if out_tiles < slots {
-            (slots / out_tiles)
-                .floor()
-                .min((k_iters / self.stages).floor())
-                .max(1.0)
-        } else {
-            1.0
-        };
-        let tiles = out_tiles * split;
-        let iters = (k_iters / split).ceil();
-        // A row of tiles shares its A panel and a column of tiles its B panel through L2
-        // (row-panel rasterisation), so each operand leaves DRAM once; every tile fetches its
-        // share of both, streaming through its own contiguous address range.
-        let b_total = g.k * g.n * g.weight_bytes * g.count;
-        let a_total = g.m * g.k * g.act_bytes * g.count;
-        let read = (a_total + b_total) / (tiles * iters);
-        let out_bytes = if split > 1.0 {
-            tb_m * tb_n * 4.0 * 2.0
-        } else {
-            tb_m * tb_n * g.act_bytes
-        };
-        TileKernel {
-            tiles: tiles as u64,
-            iters: iters as u64,
-            read_bytes_per_iter: read.ceil() as u64,
-            write_bytes_per_tile: (out_bytes.min(g.m * g.n * g.act_bytes * 2.0)).ceil() as u64,
-            flops_per_iter: 2.0 * tb_m * tb_n * tb_k,
-            tensor: true,
-            tensor_rate: g.tensor_rate,
-            base_addr: base,
-            occupancy: occ as u32,
-        }
-    }
-
-    fn attention(&self, a: &AttentionCore, base: u64) -> TileKernel {
-        let kv_heads = a.kv_heads.max(1.0);
-        let q_rows = (a.heads / kv_heads).max(1.0) * a.q_len;
-        let tb_m = round_up(q_rows, self.mma_min_m).min(128.0);
-        let q_blocks = (q_rows / tb_m).ceil();
-        let chunk = 64.0;
-        let chunks = (a.kv_len / chunk).ceil().max(1.0);
-        let base_tiles = a.batch * kv_heads * q_blocks;
-        let occ = self.occupancy(chunk * (a.qk_dim + a.v_dim) * a.kv_bytes);
-        let slots = self.pes * occ;
-        let splits = if base_tiles < slots {
-            (slots / base_tiles).floor().min(chunks).max(1.0)
-        } else {
-            1.0
-        };
-        let tiles = base_tiles * splits;
-        let iters = (chunks / splits).ceil();
-        // KV read per chunk of one KV head; queries that re-read the same KV (several query
-        // blocks) hit L2 after the first.
-        let stored_share = a.kv_stored / a.kv_len.max(1.0);
-        let per_head_token = a.kv_token_bytes / kv_heads;
-        let read = chunk * per_head_token * stored_share / q_blocks;
-        TileKernel {
-            tiles: tiles as u64,
-            iters: iters as u64,
-            read_bytes_per_iter: read.ceil().max(1.0) as u64,
-            write_bytes_per_tile: (q_rows.min(tb_m) * (a.v_dim + 2.0) * 4.0).ceil() as u64,
-            flops_per_iter: 2.0 * tb_m * chunk * (a.qk_dim + a.v_dim),
-            tensor: true,
-            tensor_rate: 1.0,
-            base_addr: base,
-            occupancy: occ as u32,
-        }
-    }
-
-    fn elementwise(&self, e: &Elementwise, base: u64) -> TileKernel {
-        let chunk = 32768.0;
-        let pieces = (e.bytes / chunk).ceil().max(1.0);
-        let occ = self.max_occupancy;
-        let tiles = pieces.min(self.pes * occ);
-        let iters = (pieces / tiles).ceil();
-        let per_iter = e.bytes / (tiles * iters);
-        TileKernel {
-            tiles: tiles as u64,
-            iters: iters as u64,
-            read_bytes_per_iter: (per_iter * 2.0 / 3.0).ceil() as u64,
-            write_bytes_per_tile: (per_iter * iters / 3.0).ceil() as u64,
-            flops_per_iter: e.flops / (tiles * iters),
-            tensor: false,
-            tensor_rate: 1.0,
-            base_addr: base,
-            occupancy: occ as u32,
-        }
+/// The detailed engine's share of a kernel: the shared tiling laid out as DRAM traffic per
+/// tile-iteration, and the share of tiles the simulated slice of the device runs.
+fn tile_kernel(t: &Tiling, slice: u64, base_addr: u64) -> TileKernel {
+    let tiles = t.tiles.max(1);
+    let iters = t.iters.max(1);
+    TileKernel {
+        tiles: tiles.div_ceil(slice).max(1),
+        iters,
+        read_bytes_per_iter: (t.read_bytes / (tiles * iters) as f64).ceil().max(1.0) as u64,
+        write_bytes_per_tile: (t.write_bytes / tiles as f64).ceil() as u64,
+        flops_per_iter: t.flops_per_iter,
+        tensor: t.tensor,
+        tensor_rate: t.tensor_rate,
+        base_addr,
+        occupancy: t.occupancy,
     }
 }
 
@@ -347,7 +237,7 @@ impl DetailedEngine {
             occupancy: d.occupancy,
             tensor_flops_per_s: d.clock_hz * d.tensor_flops_per_cycle * d.compute_max_utilization,
             vector_flops_per_s: d.clock_hz * d.vector_flops_per_cycle * d.compute_max_utilization,
-            stages: 3,
+            stages: STAGES,
             kernel_overhead: Picos((d.kernel_overhead_s * 1e12).round() as u64),
             transaction_bytes: burst.max(32),
             request_budget: self.request_budget,
@@ -395,14 +285,7 @@ impl Evaluator for DetailedEngine {
         spec.org.channels /= slice as u32;
         let mut cfg = self.compute_config(s, &spec);
         cfg.pes = (full_cfg.pes as f64 / slice as f64).round().max(1.0) as u32;
-        let tiler = Tiler {
-            pes: full_cfg.pes as f64,
-            max_occupancy: full_cfg.occupancy as f64,
-            smem_bytes: s.system.device.smem_bytes,
-            stages: cfg.stages as f64,
-            mma_min_m: s.system.device.mma_min_m as f64,
-            slice,
-        };
+        let tiler = Tiler::of(&s.system);
         let mut ctx = Ctx {
             s,
             topo: &topo,
@@ -444,8 +327,8 @@ impl Evaluator for DetailedEngine {
                         let base = (i as u64) << 32;
                         let (t, kind_energy) = match &op.kind {
                             OpKind::Gemm(g) => {
-                                let k = tiler.gemm(g, base);
-                                let run = dev.run_kernel(&tiler.sliced(k))?;
+                                let run =
+                                    dev.run_kernel(&tile_kernel(&tiler.gemm(g), slice, base))?;
                                 let flops = 2.0 * g.m * g.n * g.k * g.count;
                                 let e = flops * p.tensor_pj_per_flop / g.tensor_rate * 1e-12
                                     + run.dram_bytes * p.dram_pj_per_byte * 1e-12;
@@ -456,7 +339,7 @@ impl Evaluator for DetailedEngine {
                             }
                             OpKind::Attention(a) => {
                                 let run =
-                                    dev.run_kernel(&tiler.sliced(tiler.attention(a, base)))?;
+                                    dev.run_kernel(&tile_kernel(&tiler.attention(a), slice, base))?;
                                 let flops = 2.0
                                     * a.batch
                                     * a.heads
@@ -470,8 +353,11 @@ impl Evaluator for DetailedEngine {
                                 (run.time.as_secs_f64(), e)
                             }
                             OpKind::Elementwise(el) => {
-                                let run =
-                                    dev.run_kernel(&tiler.sliced(tiler.elementwise(el, base)))?;
+                                let run = dev.run_kernel(&tile_kernel(
+                                    &tiler.elementwise(el),
+                                    slice,
+                                    base,
+                                ))?;
                                 let e = el.flops * p.vector_pj_per_flop * 1e-12
                                     + run.dram_bytes * p.dram_pj_per_byte * 1e-12;
                                 account(&run, &cfg, &mut comp, &mut memt, &mut over);

@@ -1,5 +1,6 @@
-//! Tile/wave kernel model. A kernel is a grid of tiles; each tile loops over `iters`
-//! iterations, each moving some DRAM and shared-memory bytes and doing some FLOPs. Tiles run
+//! Tile/wave kernel model. A kernel is a grid of tiles (cut by [`crate::tiling`], the same
+//! tiles the detailed engine runs); each tile loops over `iters` iterations, each moving some
+//! DRAM and shared-memory bytes and doing some FLOPs. Tiles run
 //! in waves of `PEs × occupancy`; DRAM bandwidth is shared by the *active* PEs of a wave (so a
 //! tail wave's tiles each get more), capped per PE by its outstanding-request buffering. A
 //! tile is software-pipelined over S stages: a memory-only prologue, a steady state at the
@@ -7,17 +8,13 @@
 //! round trip to fill the pipeline. DRAM volume is rounded up to whole transaction waves.
 
 use crate::hw::System;
-use crate::lower::{AttentionCore, Elementwise, Gemm};
+use crate::tiling::{Tiling, STAGES};
 
 /// Per-device rates the kernel model needs, derived once per system.
 #[derive(Clone, Copy, Debug)]
 pub struct DeviceRates {
     /// Processing elements.
     pub pes: f64,
-    /// Most tiles resident per PE.
-    pub occupancy: f64,
-    /// Shared memory per PE, bytes.
-    pub smem_bytes: f64,
     /// 16-bit tensor FLOP/s of one PE after the utilisation cap.
     pub tensor_per_pe: f64,
     /// Vector FLOP/s of one PE after the cap.
@@ -36,19 +33,9 @@ pub struct DeviceRates {
     pub wave_bytes: f64,
     /// Software pipeline stages.
     pub stages: f64,
-    /// Rows of the smallest tensor instruction.
-    pub mma_min_m: f64,
 }
 
 impl DeviceRates {
-    /// Tiles a PE holds at once: as many as its shared memory fits (every pipeline stage of
-    /// each), up to the device's occupancy limit.
-    pub fn occupancy_for(&self, smem_bytes_per_iter: f64) -> f64 {
-        (self.smem_bytes / (self.stages * smem_bytes_per_iter.max(1.0)))
-            .floor()
-            .clamp(1.0, self.occupancy)
-    }
-
     /// Derive from a validated system.
     pub fn of(system: &System) -> DeviceRates {
         let d = &system.device;
@@ -61,8 +48,6 @@ impl DeviceRates {
         let rtt = system.memory.round_trip_latency_s();
         DeviceRates {
             pes,
-            occupancy: d.occupancy as f64,
-            smem_bytes: d.smem_bytes,
             tensor_per_pe: d.clock_hz * d.tensor_flops_per_cycle * d.compute_max_utilization,
             vector_per_pe: d.clock_hz * d.vector_flops_per_cycle * d.compute_max_utilization,
             dram_bw: chain.effective,
@@ -71,31 +56,9 @@ impl DeviceRates {
             round_trip_s: rtt,
             kernel_overhead_s: d.kernel_overhead_s,
             wave_bytes: system.memory.wave_bytes(),
-            stages: 3.0,
-            mma_min_m: d.mma_min_m as f64,
+            stages: STAGES as f64,
         }
     }
-}
-
-/// A kernel in tile form.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct TiledKernel {
-    /// Tiles in the grid.
-    pub tiles: f64,
-    /// Iterations per tile.
-    pub iters: f64,
-    /// DRAM bytes of the whole kernel (before transaction rounding).
-    pub dram_bytes: f64,
-    /// Shared-memory bytes per tile-iteration.
-    pub smem_bytes_per_iter: f64,
-    /// FLOPs per tile-iteration (as issued, padding included).
-    pub flops_per_iter: f64,
-    /// Runs on the tensor units (else the vector units).
-    pub tensor: bool,
-    /// Tensor rate multiplier (2 for FP8).
-    pub tensor_rate: f64,
-    /// Useful FLOPs (for energy).
-    pub useful_flops: f64,
 }
 
 /// Timing of one kernel.
@@ -122,16 +85,16 @@ pub struct KernelTime {
 }
 
 /// Time a tiled kernel.
-pub fn time_kernel(r: &DeviceRates, k: &TiledKernel) -> KernelTime {
-    let tiles = k.tiles.max(1.0);
-    let iters = k.iters.max(1.0);
+pub fn time_kernel(r: &DeviceRates, k: &Tiling) -> KernelTime {
+    let tiles = (k.tiles as f64).max(1.0);
+    let iters = (k.iters as f64).max(1.0);
     let dram = if r.wave_bytes > 0.0 {
-        (k.dram_bytes / r.wave_bytes).ceil() * r.wave_bytes
+        (k.dram_bytes() / r.wave_bytes).ceil() * r.wave_bytes
     } else {
-        k.dram_bytes
+        k.dram_bytes()
     };
     let dram_per_iter = dram / (tiles * iters);
-    let occupancy = r.occupancy_for(k.smem_bytes_per_iter);
+    let occupancy = f64::from(k.occupancy.max(1));
     let per_wave = (r.pes * occupancy).max(1.0);
     let full_waves = (tiles / per_wave).floor();
     let tail = tiles - full_waves * per_wave;
@@ -188,111 +151,5 @@ pub fn time_kernel(r: &DeviceRates, k: &TiledKernel) -> KernelTime {
         smem_bytes: k.smem_bytes_per_iter * tiles * iters,
         flops: k.useful_flops,
         tensor: k.tensor,
-    }
-}
-
-fn round_up(x: f64, to: f64) -> f64 {
-    (x / to).ceil() * to
-}
-
-/// Tile a GEMM: block tile (tb_m × tb_n × 64), M padded to the tensor instruction's rows,
-/// split-K when the output grid is too small to fill the device.
-pub fn gemm_kernel(r: &DeviceRates, g: &Gemm) -> TiledKernel {
-    let tb_m = if g.m <= 64.0 {
-        round_up(g.m.max(1.0), r.mma_min_m).min(128.0)
-    } else {
-        128.0
-    };
-    let tb_n = if g.m <= 64.0 { 128.0 } else { 256.0 };
-    let tb_k = 64.0;
-    let out_tiles = (g.m / tb_m).ceil() * (g.n / tb_n).ceil() * g.count;
-    let k_iters = (g.k / tb_k).ceil();
-    let slots = r.pes * r.occupancy_for(tb_m * tb_k * g.act_bytes + tb_k * tb_n * g.weight_bytes);
-    let split = if out_tiles < slots {
-        (slots / out_tiles)
-            .floor()
-            .min((k_iters / r.stages).floor())
-            .max(1.0)
-    } else {
-        1.0
-    };
-    let a = g.m * g.k * g.act_bytes * g.count;
-    let b = g.k * g.n * g.weight_bytes * g.count;
-    let c = g.m * g.n * g.act_bytes * g.count;
-    let partials = if split > 1.0 {
-        2.0 * g.m * g.n * 4.0 * split * g.count
-    } else {
-        0.0
-    };
-    TiledKernel {
-        tiles: out_tiles * split,
-        iters: (k_iters / split).ceil(),
-        dram_bytes: a + b + c + partials,
-        smem_bytes_per_iter: tb_m * tb_k * g.act_bytes + tb_k * tb_n * g.weight_bytes,
-        flops_per_iter: 2.0 * tb_m * tb_n * tb_k,
-        tensor: true,
-        tensor_rate: g.tensor_rate,
-        useful_flops: 2.0 * g.m * g.n * g.k * g.count,
-    }
-}
-
-/// Tile attention (flash style): one tile per (sequence, KV head, query block, KV chunk); the
-/// KV chunk count grows until the device is full (split-KV decoding). Queries sharing a KV
-/// head are batched into the tensor instruction's rows, padded to its minimum M.
-pub fn attention_kernel(r: &DeviceRates, a: &AttentionCore) -> TiledKernel {
-    let group = (a.heads / a.kv_heads).max(1.0);
-    let q_rows = group * a.q_len;
-    let tb_m = if q_rows <= 64.0 {
-        round_up(q_rows, r.mma_min_m).min(128.0)
-    } else {
-        128.0
-    };
-    let q_blocks = (q_rows / tb_m).ceil();
-    let chunk = 64.0;
-    let kv_iters_total = (a.kv_len / chunk).ceil().max(1.0);
-    let base_tiles = a.batch * a.kv_heads.max(1.0) * q_blocks;
-    let slots = r.pes * r.occupancy_for(chunk * (a.qk_dim + a.v_dim) * a.kv_bytes);
-    let splits = if base_tiles < slots {
-        (slots / base_tiles).floor().min(kv_iters_total).max(1.0)
-    } else {
-        1.0
-    };
-    let kv_read = a.batch * a.kv_stored * a.kv_token_bytes;
-    let q_io = 2.0 * a.batch * a.q_len * a.heads * (a.qk_dim + a.v_dim) * a.act_bytes;
-    let new_kv = a.batch * a.q_len * a.kv_token_bytes;
-    let partials = if splits > 1.0 {
-        2.0 * a.batch * a.heads * a.q_len * (a.v_dim + 2.0) * 4.0 * splits
-    } else {
-        0.0
-    };
-    let useful = 2.0 * a.batch * a.heads * a.q_len * a.kv_len * (a.qk_dim + a.v_dim);
-    TiledKernel {
-        tiles: base_tiles * splits,
-        iters: (kv_iters_total / splits).ceil(),
-        dram_bytes: kv_read + q_io + new_kv + partials,
-        smem_bytes_per_iter: chunk * (a.qk_dim + a.v_dim) * a.kv_bytes,
-        flops_per_iter: 2.0 * tb_m * chunk * (a.qk_dim + a.v_dim),
-        tensor: true,
-        tensor_rate: 1.0,
-        useful_flops: useful,
-    }
-}
-
-/// Tile an element-wise kernel: 32 KiB per tile-iteration, vector units.
-pub fn elementwise_kernel(r: &DeviceRates, e: &Elementwise) -> TiledKernel {
-    let chunk = 32768.0;
-    let pieces = (e.bytes / chunk).ceil().max(1.0);
-    let slots = r.pes * r.occupancy;
-    let tiles = pieces.min(slots);
-    let iters = (pieces / tiles).ceil();
-    TiledKernel {
-        tiles,
-        iters,
-        dram_bytes: e.bytes,
-        smem_bytes_per_iter: e.bytes / (tiles * iters),
-        flops_per_iter: e.flops / (tiles * iters),
-        tensor: false,
-        tensor_rate: 1.0,
-        useful_flops: e.flops,
     }
 }

@@ -17,10 +17,9 @@ use crate::lower::{lower, Comm, OpKind, Plan};
 use crate::network::{ResourceKind, Topology};
 use crate::parallel::{Dim, ParallelScheme};
 use crate::scenario::Scenario;
+use crate::tiling::Tiler;
 use crate::workload::Phase;
-use kernel::{
-    attention_kernel, elementwise_kernel, gemm_kernel, time_kernel, DeviceRates, KernelTime,
-};
+use kernel::{time_kernel, DeviceRates, KernelTime};
 use network::{step_cost, NetScratch};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -218,7 +217,7 @@ pub fn fused_gemm_collective(
     overlap: bool,
 ) -> Result<f64> {
     let rates = DeviceRates::of(system);
-    let k = time_kernel(&rates, &gemm_kernel(&rates, gemm));
+    let k = time_kernel(&rates, &Tiler::of(system).gemm(gemm));
     let c = network::collective_timing(collective)?;
     let body = k.total_s - k.overhead_s;
     let t = if overlap {
@@ -264,6 +263,7 @@ impl FastEngine {
         topo: &Topology,
         plan: &Plan,
         rates: &DeviceRates,
+        tiler: &Tiler,
     ) -> Result<StepTotals> {
         let mut t = StepTotals::default();
         for class in &plan.classes {
@@ -272,9 +272,9 @@ impl FastEngine {
             let mut last_gemm: Option<KernelTime> = None;
             for op in &class.ops {
                 let kernel = match &op.kind {
-                    OpKind::Gemm(g) => Some((gemm_kernel(rates, g), g.tensor_rate)),
-                    OpKind::Attention(a) => Some((attention_kernel(rates, a), 1.0)),
-                    OpKind::Elementwise(e) => Some((elementwise_kernel(rates, e), 1.0)),
+                    OpKind::Gemm(g) => Some((tiler.gemm(g), g.tensor_rate)),
+                    OpKind::Attention(a) => Some((tiler.attention(a), 1.0)),
+                    OpKind::Elementwise(e) => Some((tiler.elementwise(e), 1.0)),
                     OpKind::Comm(_) => None,
                 };
                 let time = match (&op.kind, kernel) {
@@ -375,11 +375,12 @@ impl Evaluator for FastEngine {
         let net = network_key(s);
         let topo = self.topology(s, net);
         let rates = DeviceRates::of(&s.system);
+        let tiler = Tiler::of(&s.system);
         let points = s.workload.kv_points();
         let mut steps = Vec::with_capacity(points.len());
         for &kv in &points {
             let plan = lower(s, kv);
-            let totals = self.time_plan(s, net, &topo, &plan, &rates)?;
+            let totals = self.time_plan(s, net, &topo, &plan, &rates, &tiler)?;
             steps.push((plan.tokens_per_step, totals));
         }
         let mut report = summarize(s, "fast", &steps);
