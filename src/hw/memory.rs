@@ -58,8 +58,52 @@ pub struct Stack3d {
     pub buffering_factor: f64,
     /// Memory-controller and PHY area per channel of a connected layer, mm².
     pub phy_mm2_per_channel: f64,
+    /// All-bank refresh interval tREFI, seconds (at or below 85 °C).
+    #[serde(default = "default_refresh_interval_s")]
+    pub refresh_interval_s: f64,
+    /// Refresh cycle time tRFC (the banks are unavailable for it once per interval), seconds.
+    #[serde(default = "default_refresh_cycle_s")]
+    pub refresh_cycle_s: f64,
     /// Row timing.
     pub timing: RowTiming,
+}
+
+/// HBM-class tREFI of 3.9 µs (DRAMsim3 HBM2_8Gb_x128; `docs/calibration.md`).
+fn default_refresh_interval_s() -> f64 {
+    3.9e-6
+}
+
+/// tRFC of 350 ns for 8 Gb dies (DRAMsim3 HBM2_8Gb_x128; `docs/calibration.md`).
+fn default_refresh_cycle_s() -> f64 {
+    350e-9
+}
+
+impl Stack3d {
+    /// Bandwidth of one port (a channel of one connected layer), bytes/s.
+    pub fn port_bandwidth(&self) -> f64 {
+        self.bytes_per_transfer * self.transfers_per_clock * self.memory_clock_hz
+    }
+
+    /// What a load of `bytes` contiguous bytes waits for beyond the unloaded round trip on an
+    /// idle stack: consecutive rows go to consecutive channels, so each channel the load
+    /// touches opens its row (the activate, half the recharge) and streams its part of at
+    /// most one row through one port; the channels work in parallel.
+    pub fn load_latency_extra_s(&self, bytes: f64) -> f64 {
+        let row = self.timing.row_bytes.max(1.0);
+        let data_rate = self.memory_clock_hz * self.transfers_per_clock;
+        let activate = self.timing.recharge_cycles / 2.0 / data_rate;
+        activate + bytes.min(row) / self.port_bandwidth()
+    }
+
+    /// Share of time the stack is not refreshing, 1 − tRFC/tREFI: every channel refreshes
+    /// all its banks at once, and the loads in flight wait the refresh out.
+    pub fn refresh_availability(&self) -> f64 {
+        if self.refresh_interval_s > 0.0 {
+            (1.0 - self.refresh_cycle_s / self.refresh_interval_s).clamp(0.0, 1.0)
+        } else {
+            1.0
+        }
+    }
 }
 
 /// 2.5D HBM stacks beside the die.
@@ -111,8 +155,9 @@ pub struct BandwidthChain {
     pub eta: f64,
 }
 
-/// η(m, n): 1 while a spare layer can recharge behind every transfer (n ≤ m/2), η_full when
-/// every layer is connected, linear in between.
+/// η(m, n): the paper's connectivity rule — 1 while a spare layer can recharge behind every
+/// transfer (n ≤ m/2), η_full when every layer is connected, linear in between. It assumes
+/// one bank per layer behind each port.
 pub fn connectivity_efficiency(m: u32, n: u32, eta_full: f64) -> f64 {
     let (m, n) = (m as f64, n as f64);
     let half = m / 2.0;
@@ -123,6 +168,14 @@ pub fn connectivity_efficiency(m: u32, n: u32, eta_full: f64) -> f64 {
     } else {
         1.0 + (n - half) / (m - half) * (eta_full - 1.0)
     }
+}
+
+/// η for ports shared by `banks` banks per layer: the same spare-bank argument over the
+/// pool of m × banks banks behind the n ports (a bank of the same layer recharges behind
+/// another's transfer as well as one of a spare layer). With one bank it is the paper's
+/// rule; with two or more every row recharge hides, whatever n.
+pub fn bank_connectivity_efficiency(m: u32, n: u32, banks: u32, eta_full: f64) -> f64 {
+    connectivity_efficiency(m.saturating_mul(banks.max(1)), n, eta_full)
 }
 
 impl Memory {
@@ -203,9 +256,10 @@ impl Memory {
         let peak = self.peak_bandwidth();
         let (eta, buffering) = match self {
             Memory::Stacked(s) => (
-                connectivity_efficiency(
+                bank_connectivity_efficiency(
                     s.total_layers,
                     s.connected_layers,
+                    s.banks_per_channel,
                     s.timing.full_connection_efficiency(),
                 ),
                 s.buffering_factor,
@@ -298,6 +352,22 @@ impl Memory {
                 pos("memory_clock_hz", s.memory_clock_hz)?;
                 pos("capacity_per_layer_bytes", s.capacity_per_layer_bytes)?;
                 pos("transaction_bytes", s.transaction_bytes)?;
+                if !(s.refresh_interval_s >= 0.0 && s.refresh_interval_s.is_finite()) {
+                    return Err(invalid(
+                        format!("{path}.refresh_interval_s"),
+                        s.refresh_interval_s,
+                        "must be zero (no refresh) or a positive number of seconds",
+                    ));
+                }
+                if s.refresh_interval_s > 0.0
+                    && !(s.refresh_cycle_s > 0.0 && s.refresh_cycle_s < s.refresh_interval_s)
+                {
+                    return Err(invalid(
+                        format!("{path}.refresh_cycle_s"),
+                        s.refresh_cycle_s,
+                        "must be positive and shorter than refresh_interval_s",
+                    ));
+                }
                 pos("round_trip_latency_s", s.round_trip_latency_s)?;
                 if s.buffering_factor < 1.0 {
                     return Err(invalid(
@@ -354,5 +424,48 @@ mod tests {
         assert!((connectivity_efficiency(10, 7, 0.37) - 0.748).abs() < 1e-12);
         assert_eq!(connectivity_efficiency(8, 4, 0.5), 1.0);
         assert_eq!(connectivity_efficiency(8, 8, 0.5), 0.5);
+    }
+
+    #[test]
+    fn a_load_waits_for_its_rows_and_refresh_takes_its_share() {
+        let stack = |interval: f64| Stack3d {
+            total_layers: 8,
+            connected_layers: 4,
+            channels_per_connected_layer: 16,
+            banks_per_channel: 16,
+            bytes_per_transfer: 32.0,
+            transfers_per_clock: 2.0,
+            memory_clock_hz: 1e9,
+            capacity_per_layer_bytes: 6442450944.0,
+            transaction_bytes: 64.0,
+            round_trip_latency_s: 150e-9,
+            buffering_factor: 2.0,
+            phy_mm2_per_channel: 0.4,
+            refresh_interval_s: interval,
+            refresh_cycle_s: 350e-9,
+            timing: RowTiming {
+                row_bytes: 2048.0,
+                sector_bytes: 64.0,
+                sector_cycles: 2.0,
+                recharge_cycles: 56.0,
+            },
+        };
+        let s = stack(3.9e-6);
+        // A 16 KiB load: 14 ns activate + one 2 KiB row through a 64 GB/s port (32 ns).
+        assert!((s.load_latency_extra_s(16384.0) - 46e-9).abs() < 1e-15);
+        // A 512 B load streams only its own bytes.
+        assert!((s.load_latency_extra_s(512.0) - 22e-9).abs() < 1e-15);
+        assert!((s.refresh_availability() - (1.0 - 350.0 / 3900.0)).abs() < 1e-12);
+        assert_eq!(stack(0.0).refresh_availability(), 1.0);
+    }
+
+    #[test]
+    fn bank_parallelism_hides_recharge() {
+        // One bank per layer and port: the paper's rule.
+        assert_eq!(bank_connectivity_efficiency(8, 8, 1, 0.5), 0.5);
+        assert!((bank_connectivity_efficiency(10, 7, 1, 0.37) - 0.748).abs() < 1e-12);
+        // Two banks per layer: one recharges while the other transfers, even at n = m.
+        assert_eq!(bank_connectivity_efficiency(1, 1, 2, 0.533), 1.0);
+        assert_eq!(bank_connectivity_efficiency(16, 16, 16, 0.533), 1.0);
     }
 }

@@ -33,7 +33,7 @@
 //! system = "stacked-3d-x8"
 //! set = { "memory.total_layers" = 8, "memory.connected_layers" = 4 }
 //! pattern = "stream"             # stream | random | mixed | conflict
-//! requests = 100000
+//! requests = 2000000             # optional (default: 8 refresh intervals at the peak)
 //!
 //! [[ns3]]                        # an NS-3 panel against the named engines
 //! panel = "references/ns3/switch/all_to_all_test.csv"
@@ -96,6 +96,8 @@ pub const DEFAULT_PACKET_BYTES: u32 = 1064;
 pub const DEFAULT_HEADER_BYTES: u32 = 64;
 /// Default request count of DRAM cases.
 pub const DEFAULT_DRAM_REQUESTS: u64 = 100_000;
+/// Refresh intervals a DRAM case covers when it names no request count.
+pub const DRAM_REFRESH_WINDOWS: f64 = 8.0;
 
 /// An engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -503,8 +505,7 @@ struct RawDram {
     set: BTreeMap<String, toml::Value>,
     #[serde(default = "stream")]
     pattern: String,
-    #[serde(default = "default_requests")]
-    requests: u64,
+    requests: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -571,9 +572,6 @@ fn default_header() -> u32 {
 }
 fn stream() -> String {
     "stream".into()
-}
-fn default_requests() -> u64 {
-    DEFAULT_DRAM_REQUESTS
 }
 fn fast_only() -> Vec<String> {
     vec!["fast".into()]
@@ -1024,9 +1022,11 @@ fn dram_job(base: &Path, e: &Entry, r: RawDram) -> Result<Job, ValidateError> {
             ),
         )
     })?;
-    if r.requests == 0 {
-        return Err(e.err("requests", "must be at least 1"));
-    }
+    let requests = match r.requests {
+        Some(0) => return Err(e.err("requests", "must be at least 1")),
+        Some(n) => n,
+        None => refresh_covering_requests(&system, &spec),
+    };
     Ok(Job::Dram(DramJob {
         id: r.id,
         group: r.group.unwrap_or_else(|| DRAM_GROUP.to_string()),
@@ -1035,13 +1035,23 @@ fn dram_job(base: &Path, e: &Entry, r: RawDram) -> Result<Job, ValidateError> {
             system.name,
             stack_label(&system),
             r.pattern,
-            r.requests
+            requests
         ),
         system,
         spec,
         pattern,
-        requests: r.requests,
+        requests,
     }))
+}
+
+/// Requests that keep the stack busy for [`DRAM_REFRESH_WINDOWS`] refresh intervals at its
+/// peak (so refresh weighs in the measured bandwidth as it does in a long run), and at least
+/// [`DEFAULT_DRAM_REQUESTS`].
+fn refresh_covering_requests(system: &System, spec: &DramSpec) -> u64 {
+    let refi_s = spec.timing.refi as f64 * spec.timing.tck_ps as f64 * 1e-12;
+    let tx = system.memory.transaction_bytes().max(1.0);
+    let n = DRAM_REFRESH_WINDOWS * refi_s * system.memory.peak_bandwidth() / tx;
+    (n.ceil() as u64).max(DEFAULT_DRAM_REQUESTS)
 }
 
 fn ns3_jobs(base: &Path, e: &Entry, r: RawNs3) -> Result<Vec<Job>, ValidateError> {
@@ -1260,7 +1270,13 @@ mod tests {
             panic!("not a DRAM job")
         };
         assert_eq!((j.spec.org.bankgroups, j.spec.org.ports), (16, 12));
-        assert_eq!(j.requests, DEFAULT_DRAM_REQUESTS);
+        // 8 × 3.9 µs at 12 × 16 channels × 64 GB/s, in 64-byte requests.
+        let expected = (8.0 * 3.9e-6 * 12.0 * 16.0 * 64e9 / 64.0_f64).ceil() as u64;
+        assert!(
+            j.requests.abs_diff(expected) <= expected / 100,
+            "{} vs {expected}",
+            j.requests
+        );
         assert!(j.label.contains("m16/n12"), "{}", j.label);
     }
 

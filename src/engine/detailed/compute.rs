@@ -37,6 +37,10 @@ pub struct ComputeConfig {
     pub transaction_bytes: u64,
     /// DRAM transactions simulated per kernel before sampling starts.
     pub request_budget: u64,
+    /// Shortest stretch of simulated time a sampled kernel's steady per-iteration slope
+    /// is measured over (a few refresh intervals, so refresh weighs in as it does over the
+    /// whole kernel); the sample grows until its steady part spans this.
+    pub min_sample_window: Picos,
     /// Addressable bytes of the memory (addresses wrap inside it).
     pub capacity_bytes: u64,
 }
@@ -100,6 +104,19 @@ struct Slot {
     waiting_for_unit: bool,
 }
 
+/// A sampled wave extrapolated to the kernel's full iteration count.
+#[derive(Clone, Copy, Debug)]
+struct WaveSample {
+    /// Until the wave's slowest tile has finished.
+    slowest: Picos,
+    /// The wave's mean tile time (what a wave costs in a stream of waves).
+    mean: Picos,
+    /// Math-unit busy time of the wave.
+    busy: Picos,
+    /// Iterations simulated.
+    iters: u64,
+}
+
 /// One device: its memory and its PEs.
 pub struct DeviceSim {
     mem: MemorySystem,
@@ -108,6 +125,9 @@ pub struct DeviceSim {
     completions: Vec<Completion>,
     /// When the simulated wave last finished each iteration index (latest over its tiles).
     iter_marks: Vec<SimTime>,
+    /// Per iteration index: the sum over tiles of when each finished it (after the run's
+    /// start, picoseconds) and how many did.
+    iter_sums: Vec<(u64, u64)>,
 }
 
 impl DeviceSim {
@@ -126,6 +146,7 @@ impl DeviceSim {
             events: 0,
             completions: Vec::new(),
             iter_marks: Vec::new(),
+            iter_sums: Vec::new(),
         })
     }
 
@@ -161,8 +182,11 @@ impl DeviceSim {
                 sampled_fraction: 1.0,
             });
         }
-        // Sampled: one full wave and the tail wave, each at two truncated iteration counts;
-        // the difference gives the steady per-iteration time free of the pipeline's ramp.
+        // Sampled: one full wave and the tail wave, each run on truncated iterations; the
+        // slope over the run's second half gives the steady per-iteration time free of the
+        // pipeline's ramp. In a stream of full waves the block scheduler hands a freed slot
+        // the next tile at once, so a wave costs its tiles' mean time; the kernel's last wave
+        // waits for its slowest tile.
         let wave = slots_total.min(k.tiles);
         let full_waves = k.tiles / wave;
         let tail = k.tiles - full_waves * wave;
@@ -178,13 +202,14 @@ impl DeviceSim {
             if count == 0 || tiles == 0 {
                 continue;
             }
-            let (t, b) = self.extrapolated(k, tiles, sim_iters)?;
-            for _ in 0..count {
-                total += t;
+            let sample = self.extrapolated(k, tiles, sim_iters)?;
+            for i in 0..count {
+                let last = i + 1 == count && (tail == 0 || tiles == tail);
+                total += if last { sample.slowest } else { sample.mean };
                 wave_ends.push(total);
             }
-            busy += Picos(b.0 * count);
-            simulated += tiles * sim_iters * reqs_per_iter * 3 / 2;
+            busy += Picos(sample.busy.0 * count);
+            simulated += tiles * sample.iters * reqs_per_iter;
         }
         Ok(KernelRun {
             time: total + self.cfg.kernel_overhead,
@@ -197,39 +222,68 @@ impl DeviceSim {
         })
     }
 
-    /// Time of one wave of `tiles` tiles at the kernel's full iteration count, from runs at
-    /// `sim_iters / 2` and `sim_iters` iterations (linear in the iteration count).
-    fn extrapolated(
-        &mut self,
-        k: &TileKernel,
-        tiles: u64,
-        sim_iters: u64,
-    ) -> Result<(Picos, Picos)> {
-        if sim_iters >= k.iters {
+    /// One wave of `tiles` tiles at the kernel's full iteration count, from a run at
+    /// `sim_iters` iterations (more when the steady part of the run is shorter than
+    /// [`ComputeConfig::min_sample_window`]), extrapolated linearly in the iteration count.
+    fn extrapolated(&mut self, k: &TileKernel, tiles: u64, sim_iters: u64) -> Result<WaveSample> {
+        let mut sim_iters = sim_iters.min(k.iters);
+        loop {
             let t0 = self.mem.now();
-            let (end, _, busy) = self.simulate(k, tiles, k.iters)?;
-            return Ok((end - t0, busy));
+            let (end, _, busy) = self.simulate(k, tiles, sim_iters)?;
+            let slowest = (end - t0).0 as f64;
+            let finished = self.iter_sums.last().copied().unwrap_or((0, 0));
+            let mean = if finished.1 > 0 {
+                // the mean tile also writes its output: add the slowest tile's write tail
+                let last_iter = self.iter_marks.last().map_or(0.0, |t| (*t - t0).0 as f64);
+                finished.0 as f64 / finished.1 as f64 + (slowest - last_iter).max(0.0)
+            } else {
+                slowest
+            };
+            if sim_iters >= k.iters {
+                return Ok(WaveSample {
+                    slowest: Picos(slowest.round() as u64),
+                    mean: Picos(mean.min(slowest).round() as u64),
+                    busy,
+                    iters: sim_iters,
+                });
+            }
+            let half = (sim_iters / 2).max(1);
+            let slowest_mark = |i: u64| {
+                self.iter_marks
+                    .get(i as usize)
+                    .map_or(0.0, |t| (*t - t0).0 as f64)
+            };
+            let mean_mark = |i: u64| {
+                self.iter_sums
+                    .get(i as usize)
+                    .filter(|m| m.1 > 0)
+                    .map_or(0.0, |m| m.0 as f64 / m.1 as f64)
+            };
+            let window = slowest_mark(sim_iters - 1) - slowest_mark(half - 1);
+            let wanted = self.cfg.min_sample_window.0 as f64;
+            if window < wanted && window > 0.0 {
+                let grown = (sim_iters as f64 * wanted / window * 1.1).ceil() as u64;
+                sim_iters = grown.max(sim_iters + 1).min(k.iters);
+                continue;
+            }
+            let steps = (sim_iters - half) as f64;
+            let rest = (k.iters - sim_iters) as f64;
+            let slope = |w: f64, fallback: f64| if w > 0.0 { w / steps } else { fallback };
+            let slowest_slope = slope(window, slowest / sim_iters as f64);
+            let mean_slope = slope(
+                mean_mark(sim_iters - 1) - mean_mark(half - 1),
+                mean / sim_iters as f64,
+            );
+            let full_slowest = slowest + slowest_slope * rest;
+            let full_mean = (mean + mean_slope * rest).min(full_slowest);
+            let scale = k.iters as f64 / sim_iters as f64;
+            return Ok(WaveSample {
+                slowest: Picos(full_slowest.round() as u64),
+                mean: Picos(full_mean.round() as u64),
+                busy: Picos((busy.0 as f64 * scale).round() as u64),
+                iters: sim_iters,
+            });
         }
-        // One run; the slope between the times the wave finished iteration sim_iters/2 and
-        // its last iteration is the steady per-iteration time (free of the pipeline's ramp).
-        let half = (sim_iters / 2).max(1);
-        let t0 = self.mem.now();
-        let (end, _, busy_b) = self.simulate(k, tiles, sim_iters)?;
-        let tb = (end - t0).0 as f64;
-        let mark = |i: u64| {
-            self.iter_marks
-                .get(i as usize)
-                .map_or(0.0, |t| (*t - t0).0 as f64)
-        };
-        let steady = (mark(sim_iters - 1) - mark(half - 1)) / (sim_iters - half) as f64;
-        let slope = if steady > 0.0 {
-            steady
-        } else {
-            tb / sim_iters as f64
-        };
-        let full = tb + slope * (k.iters - sim_iters) as f64;
-        let busy = busy_b.0 as f64 * k.iters as f64 / sim_iters as f64;
-        Ok((Picos(full.round() as u64), Picos(busy.round() as u64)))
     }
 
     /// Simulate `tiles` tiles of `iters` iterations; returns (end time, wave end offsets,
@@ -244,6 +298,8 @@ impl DeviceSim {
         let start = self.mem.now();
         self.iter_marks.clear();
         self.iter_marks.resize(iters as usize, start);
+        self.iter_sums.clear();
+        self.iter_sums.resize(iters as usize, (0, 0));
         let stages = cfg.stages as u64;
         let occ = k.occupancy.clamp(1, cfg.occupancy) as usize;
         let nslots = cfg.pes as usize * occ;
@@ -271,7 +327,14 @@ impl DeviceSim {
         let wave = nslots as u64;
         let reqs_per_iter = k.read_bytes_per_iter.div_ceil(cfg.transaction_bytes);
         let writes_per_tile = k.write_bytes_per_tile.div_ceil(cfg.transaction_bytes);
-        let tile_bytes = iters * k.read_bytes_per_iter.max(1) + k.write_bytes_per_tile;
+        // Operands are laid out iteration-major, as row-major operands are: the chunks every
+        // tile reads at iteration i sit side by side (tile after tile), each a whole number of
+        // transactions, so tiles working on the same iteration stream from neighbouring
+        // rows across the channels and layers. Outputs follow all operands, tile after tile.
+        let iter_stride = reqs_per_iter.max(1) * cfg.transaction_bytes;
+        let iter_block = k.tiles.max(1) * iter_stride;
+        let write_bytes = writes_per_tile * cfg.transaction_bytes;
+        let outputs_base = k.iters * iter_block;
         let rate = if k.tensor {
             cfg.tensor_flops_per_s * k.tensor_rate
         } else {
@@ -293,10 +356,8 @@ impl DeviceSim {
                 let stage = $it % stages;
                 slots[s].pending[stage as usize] = reqs_per_iter as u32;
                 for r in 0..reqs_per_iter {
-                    let off = (tile * tile_bytes
-                        + $it * k.read_bytes_per_iter
-                        + r * cfg.transaction_bytes)
-                        % cap;
+                    let off =
+                        ($it * iter_block + tile * iter_stride + r * cfg.transaction_bytes) % cap;
                     let addr =
                         (k.base_addr + off) % cap / cfg.transaction_bytes * cfg.transaction_bytes;
                     backlog.push_back(Request {
@@ -459,8 +520,13 @@ impl DeviceSim {
                 unit_busy[pe] = false;
                 busy_total += iter_time;
                 slots[s].next_compute += 1;
-                if let Some(m) = self.iter_marks.get_mut(slots[s].next_compute as usize - 1) {
+                let done_iter = slots[s].next_compute as usize - 1;
+                if let Some(m) = self.iter_marks.get_mut(done_iter) {
                     *m = (*m).max(t);
+                }
+                if let Some(m) = self.iter_sums.get_mut(done_iter) {
+                    m.0 += (t - start).0;
+                    m.1 += 1;
                 }
                 if slots[s].next_compute >= iters {
                     // write the output
@@ -470,10 +536,9 @@ impl DeviceSim {
                         slots[s].writes_pending = writes_per_tile as u32;
                         let tile = slots[s].tile;
                         for w in 0..writes_per_tile {
-                            let off = (tile * tile_bytes
-                                + iters * k.read_bytes_per_iter
-                                + w * cfg.transaction_bytes)
-                                % cap;
+                            let off =
+                                (outputs_base + tile * write_bytes + w * cfg.transaction_bytes)
+                                    % cap;
                             backlog.push_back(Request {
                                 id: id_of(slot, 0, true),
                                 addr: (k.base_addr + off) % cap / cfg.transaction_bytes

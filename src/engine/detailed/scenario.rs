@@ -70,9 +70,8 @@ pub fn dram_spec_for(system: &System) -> Result<DramSpec> {
                 round_trip_latency_cycles: s.round_trip_latency_s * system.device.clock_hz,
                 data_rate_hz: s.memory_clock_hz * s.transfers_per_clock,
                 latency_clock_hz: system.device.clock_hz,
-                // HBM-class refresh: tREFI 3.9 µs, tRFC 350 ns for 8 Gb dies (hardware.md §1a)
-                refresh_interval_ns: 3900.0,
-                refresh_cycle_ns: 350.0,
+                refresh_interval_ns: s.refresh_interval_s * 1e9,
+                refresh_cycle_ns: s.refresh_cycle_s * 1e9,
                 jedec: None,
                 link: None,
                 queue_depth: 0,
@@ -241,10 +240,16 @@ impl DetailedEngine {
             kernel_overhead: Picos((d.kernel_overhead_s * 1e12).round() as u64),
             transaction_bytes: burst.max(32),
             request_budget: self.request_budget,
+            min_sample_window: Picos(
+                REFRESH_WINDOWS_PER_SAMPLE * spec.timing.refi * spec.timing.tck_ps,
+            ),
             capacity_bytes: spec_capacity(spec),
         }
     }
 }
+
+/// Refresh intervals the steady part of a sampled kernel spans at least.
+const REFRESH_WINDOWS_PER_SAMPLE: u64 = 2;
 
 /// The slice factor k: the largest divisor of the channel count that keeps at least
 /// `max_pes` PEs (and one channel) in the slice.

@@ -11,7 +11,7 @@ use crate::hw::System;
 use crate::tiling::{Tiling, STAGES};
 
 /// Per-device rates the kernel model needs, derived once per system.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct DeviceRates {
     /// Processing elements.
     pub pes: f64,
@@ -21,12 +21,17 @@ pub struct DeviceRates {
     pub vector_per_pe: f64,
     /// Effective DRAM bandwidth of the device (bandwidth chain), bytes/s.
     pub dram_bw: f64,
+    /// The chain before its utilisation cap: the rate the DRAM serves queued loads at.
+    pub dram_service_bw: f64,
     /// Most DRAM bandwidth one PE can sustain (buffering / round trip), bytes/s.
     pub dram_bw_per_pe_cap: f64,
     /// Shared-memory port of one PE, bytes/s.
     pub smem_bw_per_pe: f64,
     /// DRAM round trip, seconds.
     pub round_trip_s: f64,
+    /// The stack whose row, port and refresh timing add to a load's latency (none for
+    /// HBM, whose round trip is taken as measured).
+    pub stack: Option<crate::hw::Stack3d>,
     /// Fixed launch cost per kernel, seconds.
     pub kernel_overhead_s: f64,
     /// DRAM bytes per transaction wave (rounding granule).
@@ -51,9 +56,14 @@ impl DeviceRates {
             tensor_per_pe: d.clock_hz * d.tensor_flops_per_cycle * d.compute_max_utilization,
             vector_per_pe: d.clock_hz * d.vector_flops_per_cycle * d.compute_max_utilization,
             dram_bw: chain.effective,
+            dram_service_bw: chain.after_port,
             dram_bw_per_pe_cap: d.smem_bytes / (rtt * buffering) * d.memory_max_utilization,
             smem_bw_per_pe: d.smem_bytes_per_cycle * d.clock_hz,
             round_trip_s: rtt,
+            stack: match &system.memory {
+                crate::hw::Memory::Stacked(s) => Some(s.clone()),
+                crate::hw::Memory::Hbm(_) => None,
+            },
             kernel_overhead_s: d.kernel_overhead_s,
             wave_bytes: system.memory.wave_bytes(),
             stages: STAGES as f64,
@@ -115,21 +125,46 @@ pub fn time_kernel(r: &DeviceRates, k: &Tiling) -> KernelTime {
         let tiles_per_pe = active_tiles / active_pes;
         // A PE keeps (S − 1) stages of its tiles' DRAM loads in flight; Little's law bounds
         // what that draws over one round trip (operands served by L2 do not wait on DRAM).
-        // The round trip is loaded: every byte in flight from all active PEs must also be
-        // served by the DRAM, which adds the time to drain them (a closed queue).
+        // The round trip is loaded: the loads of all active PEs queue at the DRAM.
+        // On a stack the description has the rows, ports and refresh, and the loads form a
+        // closed queue (K loads cycling through a delay and a server at the chain's bandwidth)
+        // solved by mean-value analysis with Schweitzer's approximation; the delay is the
+        // unloaded round trip plus what one load waits for on idle channels (opening its
+        // rows, streaming a row through one port), and while the stack refreshes the loads in
+        // flight wait, so the rate scales by the time it is available. HBM stacks are
+        // described by a loaded round trip alone; there every byte in flight is taken to
+        // queue ahead (the closed queue's upper bound on the wait).
         let in_flight = (s - 1.0).max(1.0) * dram_per_iter * tiles_per_pe;
-        let loaded_rtt = r.round_trip_s + in_flight * active_pes / r.dram_bw;
+        let loaded_rtt = match &r.stack {
+            Some(st) => {
+                let loads = (s - 1.0).max(1.0) * tiles_per_pe * active_pes;
+                let delay = r.round_trip_s + st.load_latency_extra_s(dram_per_iter);
+                delay + closed_queue_residence(loads, dram_per_iter / r.dram_service_bw, delay)
+            }
+            None => r.round_trip_s + in_flight * active_pes / r.dram_bw,
+        };
+        let availability = r.stack.as_ref().map_or(1.0, |st| st.refresh_availability());
         let pe_bw = (r.dram_bw / active_pes)
             .min(r.dram_bw_per_pe_cap)
-            .min(in_flight / loaded_rtt);
+            .min(in_flight / loaded_rtt * availability);
         let mem_t = (dram_per_iter * tiles_per_pe / pe_bw)
             .max(k.smem_bytes_per_iter * tiles_per_pe / r.smem_bw_per_pe);
         let comp_t = k.flops_per_iter * tiles_per_pe / flops_rate;
-        let body = if iters >= s {
+        let mut body = if iters >= s {
             (s - 1.0) * mem_t + (iters - (s - 1.0)) * mem_t.max(comp_t) + (s - 1.0) * comp_t
         } else {
             iters * (mem_t + comp_t)
         };
+        // A compute-bound pipeline rides out a refresh on its buffered stages: what the
+        // stages' compute does not cover beyond a load's latency stalls the math once per
+        // refresh interval (a memory-bound one already runs at the availability above).
+        if let Some(st) = r.stack.as_ref().filter(|_| comp_t > mem_t) {
+            if st.refresh_interval_s > 0.0 {
+                let slack = (s - 1.0) * comp_t - loaded_rtt;
+                let exposed = (st.refresh_cycle_s - slack).clamp(0.0, st.refresh_cycle_s);
+                body *= 1.0 + exposed / st.refresh_interval_s;
+            }
+        }
         let t = body + r.round_trip_s;
         total += t * count;
         if comp_t >= mem_t {
@@ -151,5 +186,34 @@ pub fn time_kernel(r: &DeviceRates, k: &Tiling) -> KernelTime {
         smem_bytes: k.smem_bytes_per_iter * tiles * iters,
         flops: k.useful_flops,
         tensor: k.tensor,
+    }
+}
+
+/// Residence time at the server of a closed queue of `customers` jobs that alternate between
+/// a delay of `delay` seconds and one FIFO server of `demand` seconds per job — mean-value
+/// analysis with Schweitzer's approximation Q(K − 1) ≈ Q(K)·(K − 1)/K, whose fixed point
+/// is the positive root of R² + (Z − D·K)·R − D·Z = 0. One job waits for nobody (R = D);
+/// many saturate the server (throughput K / (Z + R) → 1 / D).
+pub fn closed_queue_residence(customers: f64, demand: f64, delay: f64) -> f64 {
+    let k = customers.max(1.0);
+    let b = demand * k - delay;
+    (b + (b * b + 4.0 * demand * delay).sqrt()) / 2.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::closed_queue_residence;
+
+    #[test]
+    fn closed_queue_limits() {
+        // One customer: no queueing.
+        assert!((closed_queue_residence(1.0, 2e-9, 150e-9) - 2e-9).abs() < 1e-15);
+        // Many customers: throughput K / (Z + R) approaches the server's 1 / D.
+        let (k, d, z) = (1000.0, 1e-9, 150e-9);
+        let x = k / (z + closed_queue_residence(k, d, z));
+        assert!((x * d - 1.0).abs() < 1e-3, "{x}");
+        // Light load: residence stays close to the demand.
+        let r = closed_queue_residence(4.0, 1e-9, 150e-9);
+        assert!(r > 1e-9 && r < 1.1e-9, "{r}");
     }
 }
