@@ -20,7 +20,7 @@
 //! cycles and takes about one event per command. Every command is also handed to the channel's
 //! [`ProtocolChecker`].
 
-use super::channel_timing::ChannelTiming;
+use super::channel_timing::{ChannelTiming, RankReady};
 use super::checker::ProtocolChecker;
 use super::command::{Command, CommandKind};
 use super::spec::{Derived, DramSpec, PagePolicy};
@@ -85,6 +85,36 @@ enum Plan {
     Idle,
 }
 
+/// When a bank could take each kind of command, for the plan being computed
+/// (`u64::MAX` when it needs none).
+#[derive(Clone, Copy, Debug)]
+struct BankPlan {
+    /// RD for a queued read hit.
+    rd: u64,
+    /// WR for a queued write hit.
+    wr: u64,
+    /// The ACT or PRE a queued miss needs.
+    row: u64,
+}
+
+impl BankPlan {
+    const NONE: BankPlan = BankPlan {
+        rd: u64::MAX,
+        wr: u64::MAX,
+        row: u64::MAX,
+    };
+}
+
+/// RD or WR.
+#[inline]
+fn column_kind(is_write: bool) -> CommandKind {
+    if is_write {
+        CommandKind::Wr
+    } else {
+        CommandKind::Rd
+    }
+}
+
 /// One channel's controller.
 #[derive(Debug)]
 pub struct Channel {
@@ -104,11 +134,10 @@ pub struct Channel {
     pending_hits: Vec<u32>,
     active: Vec<u32>,
     active_pos: Vec<u32>,
-    /// Per bank, for the plan being computed: earliest RD, WR and row command
-    /// (u64::MAX when the bank needs none).
-    col_rd_at: Vec<u64>,
-    col_wr_at: Vec<u64>,
-    row_at: Vec<u64>,
+    /// Per bank, for the plan being computed: when it could take a command.
+    bank_plan: Vec<BankPlan>,
+    /// Per rank, for the plan being computed: what the rank and its ports allow.
+    rank_ready: Vec<RankReady>,
     closing: Vec<u32>,
     is_closing: Vec<bool>,
     refresh_due: Vec<u64>,
@@ -184,9 +213,8 @@ impl Channel {
             pending_hits: vec![0; banks],
             active: Vec::with_capacity(banks),
             active_pos: vec![NOT_ACTIVE; banks],
-            col_rd_at: vec![u64::MAX; banks],
-            col_wr_at: vec![u64::MAX; banks],
-            row_at: vec![u64::MAX; banks],
+            bank_plan: vec![BankPlan::NONE; banks],
+            rank_ready: vec![RankReady::default(); ranks],
             closing: Vec::new(),
             is_closing: vec![false; banks],
             refresh_due,
@@ -413,25 +441,25 @@ impl Channel {
             }
         }
 
+        // What each rank and its ports allow, shared by the rank's banks.
+        for r in 0..self.rank_ready.len() {
+            if blocked & (1 << r) == 0 {
+                self.rank_ready[r] = self.timing.rank_ready(r);
+            }
+        }
+
         // Fast path: the oldest request is a row hit that can go at `from`; FR-FCFS
         // picks it first.
         if let Some(e) = self.queue.front() {
             let flat = e.flat as usize;
             if blocked & (1 << e.req.rank) == 0
+                && col_from == from
                 && self.timing.bank(flat).open_row() == Some(e.req.row)
             {
-                let kind = if e.req.is_write {
-                    CommandKind::Wr
-                } else {
-                    CommandKind::Rd
-                };
-                let (port, _) = self.timing.best_port(kind, e.req.rank);
-                if self
-                    .timing
-                    .earliest_at(kind, flat, e.req.row, port as usize)
-                    .is_some_and(|ready| ready <= from)
-                    && col_from == from
-                {
+                let kind = column_kind(e.req.is_write);
+                let ready = self.rank_ready[e.req.rank as usize];
+                if self.timing.ready_at(kind, flat, &ready) <= from {
+                    let (port, _) = self.timing.best_port(kind, e.req.rank);
                     let cmd = self.command(kind, flat, e.req.row).on_port(port);
                     return Plan::IssueAt(from, Action::Column(0, cmd));
                 }
@@ -444,68 +472,57 @@ impl Channel {
         let oldest = self.queue.front().map(|e| (e.flat, e.req.arrival));
         for i in 0..self.active.len() {
             let flat = self.active[i] as usize;
-            self.col_rd_at[flat] = u64::MAX;
-            self.col_wr_at[flat] = u64::MAX;
-            self.row_at[flat] = u64::MAX;
-            let (rank, _, _) = self.coords[flat];
-            if blocked & (1 << rank) != 0 {
-                continue;
-            }
-            let open = self.timing.bank(flat).open_row();
-            let hits = self.pending_hits[flat];
-            if hits > 0 {
-                if let Some(row) = open {
+            let mut plan = BankPlan::NONE;
+            let rank = self.coords[flat].0 as usize;
+            if blocked & (1 << rank) == 0 {
+                let ready = self.rank_ready[rank];
+                let open = self.timing.bank(flat).open_row();
+                let hits = self.pending_hits[flat];
+                if hits > 0 && open.is_some() {
                     let writes = self.pending_hit_writes[flat].min(hits);
                     if hits > writes {
-                        let (port, _) = self.timing.best_port(CommandKind::Rd, rank);
-                        if let Some(e) =
-                            self.timing
-                                .earliest_at(CommandKind::Rd, flat, row, port as usize)
-                        {
-                            self.col_rd_at[flat] = e.max(col_from);
-                            col_min = col_min.min(e.max(col_from));
-                        }
+                        plan.rd = self
+                            .timing
+                            .ready_at(CommandKind::Rd, flat, &ready)
+                            .max(col_from);
+                        col_min = col_min.min(plan.rd);
                     }
                     if writes > 0 {
-                        let (port, _) = self.timing.best_port(CommandKind::Wr, rank);
-                        if let Some(e) =
-                            self.timing
-                                .earliest_at(CommandKind::Wr, flat, row, port as usize)
-                        {
-                            self.col_wr_at[flat] = e.max(col_from);
-                            col_min = col_min.min(e.max(col_from));
-                        }
+                        plan.wr = self
+                            .timing
+                            .ready_at(CommandKind::Wr, flat, &ready)
+                            .max(col_from);
+                        col_min = col_min.min(plan.wr);
                     }
                 }
-            }
-            if self.queued[flat] > hits {
-                let kind = match open {
-                    None => Some(CommandKind::Act),
-                    Some(_) if hits == 0 => Some(CommandKind::Pre),
-                    Some(_) => {
-                        // A row with queued hits is closed for the oldest request only
-                        // once it has waited past the starvation limit.
-                        match oldest {
-                            Some((f, a)) if f as usize == flat => {
-                                let limit = a.saturating_add(self.starvation).saturating_add(1);
-                                if from >= limit {
-                                    Some(CommandKind::Pre)
-                                } else {
-                                    boundary = boundary.min(limit);
-                                    None
+                if self.queued[flat] > hits {
+                    let kind = match open {
+                        None => Some(CommandKind::Act),
+                        Some(_) if hits == 0 => Some(CommandKind::Pre),
+                        Some(_) => {
+                            // A row with queued hits is closed for the oldest request
+                            // only once it has waited past the starvation limit.
+                            match oldest {
+                                Some((f, a)) if f as usize == flat => {
+                                    let limit = a.saturating_add(self.starvation).saturating_add(1);
+                                    if from >= limit {
+                                        Some(CommandKind::Pre)
+                                    } else {
+                                        boundary = boundary.min(limit);
+                                        None
+                                    }
                                 }
+                                _ => None,
                             }
-                            _ => None,
                         }
-                    }
-                };
-                if let Some(kind) = kind {
-                    if let Some(e) = self.timing.earliest_at(kind, flat, open.unwrap_or(0), 0) {
-                        self.row_at[flat] = e.max(row_from);
-                        row_min = row_min.min(e.max(row_from));
+                    };
+                    if let Some(kind) = kind {
+                        plan.row = self.timing.ready_at(kind, flat, &ready).max(row_from);
+                        row_min = row_min.min(plan.row);
                     }
                 }
             }
+            self.bank_plan[flat] = plan;
         }
 
         // Closed page: banks no queued request hits.
@@ -554,19 +571,12 @@ impl Channel {
         if col_min == at {
             for (i, e) in self.queue.iter().enumerate() {
                 let flat = e.flat as usize;
-                let ready = if e.req.is_write {
-                    self.col_wr_at[flat]
-                } else {
-                    self.col_rd_at[flat]
-                };
+                let plan = &self.bank_plan[flat];
+                let ready = if e.req.is_write { plan.wr } else { plan.rd };
                 if ready != at || self.timing.bank(flat).open_row() != Some(e.req.row) {
                     continue;
                 }
-                let kind = if e.req.is_write {
-                    CommandKind::Wr
-                } else {
-                    CommandKind::Rd
-                };
+                let kind = column_kind(e.req.is_write);
                 let (port, _) = self.timing.best_port(kind, e.req.rank);
                 return Plan::IssueAt(
                     at,
@@ -582,7 +592,7 @@ impl Channel {
         if row_min == at {
             for (i, e) in self.queue.iter().enumerate() {
                 let flat = e.flat as usize;
-                if self.row_at[flat] != at {
+                if self.bank_plan[flat].row != at {
                     continue;
                 }
                 match self.timing.bank(flat).open_row() {
