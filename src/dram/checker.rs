@@ -15,6 +15,11 @@ use super::spec::{Derived, DramSpec, Timing};
 use serde::Serialize;
 
 const NEVER: i64 = i64::MIN / 4;
+/// The required distance of a (scope, earlier kind, later kind) that has no rule:
+/// `last + NO_RULE` is never after any cycle.
+const NO_RULE: i64 = i64::MIN / 4;
+/// Scopes with one `last` entry per kind at a known base: bank, bank group, rank, port.
+const DIRECT_SCOPES: usize = 4;
 const LOG_LIMIT: usize = 16;
 
 /// One constraint as the checker evaluates it.
@@ -52,6 +57,15 @@ pub struct ProtocolChecker {
     values: [u64; N_CONSTRAINTS],
     /// Per command kind, the constraints it must satisfy (non-zero ones only).
     by_next: [Vec<Rule>; 5],
+    /// Per command kind, the same rules as a table for a quick first pass: for the
+    /// bank, bank-group, rank and port scopes and each earlier kind, the required
+    /// distance ([`NO_RULE`] where there is none).
+    need: [[i64; DIRECT_SCOPES * 5]; 5],
+    /// Per command kind and earlier kind: the required distance from a command of
+    /// another rank on the same port.
+    need_other_rank: [[i64; 5]; 5],
+    /// The four-activate window (for ACT), or [`NO_RULE`].
+    need_faw: i64,
     slot_index: usize,
     ranks: usize,
     bgs: usize,
@@ -105,6 +119,20 @@ impl ProtocolChecker {
                 });
             }
         }
+        let mut need = [[NO_RULE; DIRECT_SCOPES * 5]; 5];
+        let mut need_other_rank = [[NO_RULE; 5]; 5];
+        let mut need_faw = NO_RULE;
+        for (next, rules) in by_next.iter().enumerate() {
+            for rule in rules {
+                let slot = match rule.slot {
+                    0..=3 => &mut need[next][rule.slot as usize * 5 + rule.prev],
+                    4 => &mut need_other_rank[next][rule.prev],
+                    5 => &mut need_faw,
+                    _ => continue,
+                };
+                *slot = (*slot).max(rule.value);
+            }
+        }
         let ranks = spec.org.ranks as usize;
         let bgs = spec.org.bankgroups as usize;
         let bpg = spec.org.banks_per_group as usize;
@@ -115,6 +143,9 @@ impl ProtocolChecker {
             derived,
             values,
             by_next,
+            need,
+            need_other_rank,
+            need_faw,
             slot_index: super::constraints::index_of(ConstraintId::CmdBus),
             ranks,
             bgs,
@@ -204,51 +235,17 @@ impl ProtocolChecker {
         }
 
         let ki = k.index();
-        let bases = [
+        let bases: [usize; DIRECT_SCOPES] = [
             5 * bank,
             self.off_bg + 5 * bg,
             self.off_rank + 5 * r,
             self.off_port + 5 * p,
         ];
-        for j in 0..self.by_next[ki].len() {
-            let rule = self.by_next[ki][j];
-            match rule.slot {
-                0..=3 => {
-                    let last = self.last[bases[rule.slot as usize] + rule.prev];
-                    if t - last < rule.value {
-                        self.flag(rule.index, cmd, t, last);
-                    }
-                }
-                4 => {
-                    for r2 in 0..self.ranks {
-                        if r2 != r {
-                            let last = self.last
-                                [self.off_port_rank + 5 * (p * self.ranks + r2) + rule.prev];
-                            if t - last < rule.value {
-                                self.flag(rule.index, cmd, t, last);
-                            }
-                        }
-                    }
-                }
-                5 => {
-                    // The oldest of the last four ACTs of the rank.
-                    let oldest = self.acts[r][self.acts_next[r]];
-                    if t - oldest < rule.value {
-                        self.flag(rule.index, cmd, t, oldest);
-                    }
-                }
-                _ => {
-                    let last = self.last[self.off_rank + 5 * r + CommandKind::Ref.index()].max(0);
-                    let v = rule.value;
-                    if t - last > 2 * v {
-                        self.counts[rule.index] += 1;
-                        self.violations += 1;
-                        self.note(|| {
-                            format!("cycle {t}: {cmd} comes {} cycles after the previous refresh (limit {})", t - last, 2 * v)
-                        });
-                    }
-                }
-            }
+        // A quick pass over every rule of the command at once; the rules one by one
+        // only when one of them may be violated (and always for REF, whose refresh
+        // interval rule looks the other way).
+        if k == CommandKind::Ref || self.may_violate(ki, &bases, r, p, t) {
+            self.check_rules(cmd, &bases, t);
         }
 
         // Protocol state.
@@ -291,6 +288,85 @@ impl ProtocolChecker {
         }
         self.last[self.off_port_rank + 5 * (p * self.ranks + r) + ki] = t;
         self.total() - before
+    }
+
+    /// True if a rule of command kind `ki` at cycle `t` may be violated, from the
+    /// `need` tables: some earlier command plus its required distance is after `t`.
+    #[inline]
+    fn may_violate(
+        &self,
+        ki: usize,
+        bases: &[usize; DIRECT_SCOPES],
+        r: usize,
+        p: usize,
+        t: i64,
+    ) -> bool {
+        let need = &self.need[ki];
+        let mut latest = i64::MIN;
+        for (s, &base) in bases.iter().enumerate() {
+            let last = &self.last[base..base + 5];
+            for (l, n) in last.iter().zip(&need[s * 5..s * 5 + 5]) {
+                latest = latest.max(l + n);
+            }
+        }
+        if self.ranks > 1 {
+            let need = &self.need_other_rank[ki];
+            for r2 in (0..self.ranks).filter(|&r2| r2 != r) {
+                let base = self.off_port_rank + 5 * (p * self.ranks + r2);
+                for (l, n) in self.last[base..base + 5].iter().zip(need) {
+                    latest = latest.max(l + n);
+                }
+            }
+        }
+        if ki == CommandKind::Act.index() {
+            latest = latest.max(self.acts[r][self.acts_next[r]] + self.need_faw);
+        }
+        latest > t
+    }
+
+    /// Checks every rule of `cmd` at cycle `t` one by one, counting each violation.
+    fn check_rules(&mut self, cmd: &Command, bases: &[usize; DIRECT_SCOPES], t: i64) {
+        let (r, p, ki) = (cmd.rank as usize, cmd.port as usize, cmd.kind.index());
+        for j in 0..self.by_next[ki].len() {
+            let rule = self.by_next[ki][j];
+            match rule.slot {
+                0..=3 => {
+                    let last = self.last[bases[rule.slot as usize] + rule.prev];
+                    if t - last < rule.value {
+                        self.flag(rule.index, cmd, t, last);
+                    }
+                }
+                4 => {
+                    for r2 in 0..self.ranks {
+                        if r2 != r {
+                            let last = self.last
+                                [self.off_port_rank + 5 * (p * self.ranks + r2) + rule.prev];
+                            if t - last < rule.value {
+                                self.flag(rule.index, cmd, t, last);
+                            }
+                        }
+                    }
+                }
+                5 => {
+                    // The oldest of the last four ACTs of the rank.
+                    let oldest = self.acts[r][self.acts_next[r]];
+                    if t - oldest < rule.value {
+                        self.flag(rule.index, cmd, t, oldest);
+                    }
+                }
+                _ => {
+                    let last = self.last[self.off_rank + 5 * r + CommandKind::Ref.index()].max(0);
+                    let v = rule.value;
+                    if t - last > 2 * v {
+                        self.counts[rule.index] += 1;
+                        self.violations += 1;
+                        self.note(|| {
+                            format!("cycle {t}: {cmd} comes {} cycles after the previous refresh (limit {})", t - last, 2 * v)
+                        });
+                    }
+                }
+            }
+        }
     }
 
     /// Closes the run at cycle `end`: a rank whose last refresh is more than two
@@ -366,4 +442,66 @@ pub fn merge_reports(reports: &[ViolationReport]) -> ViolationReport {
         }
     }
     out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::dram::{presets, StackParams};
+
+    /// Whenever the quick pass says no rule can be violated, checking the rules one by
+    /// one finds nothing either, along a pseudo-random schedule full of violations.
+    #[test]
+    fn quick_pass_never_hides_a_violation() {
+        let specs = [
+            presets::preset("hbm2").unwrap(),
+            presets::preset("hbm3").unwrap(),
+            DramSpec::from_stack(&StackParams::toy(4, 2)).unwrap(),
+        ];
+        for spec in specs {
+            let mut ck = ProtocolChecker::new(&spec);
+            let (ranks, bgs, bpg, ports) = (ck.ranks, ck.bgs, ck.bpg, ck.ports);
+            let mut x: u64 = 0x0DDB_1A5E_5BAD_5EED;
+            let mut rand = move |n: usize| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x % n as u64) as usize
+            };
+            let mut t = 0u64;
+            let mut skipped = 0;
+            for _ in 0..20_000 {
+                t += rand(8) as u64;
+                let cmd = Command::new(
+                    CommandKind::ALL[rand(4)],
+                    rand(ranks) as u16,
+                    rand(bgs) as u16,
+                    rand(bpg) as u16,
+                    rand(2) as u32,
+                )
+                .on_port(rand(ports) as u16);
+                let (r, p) = (cmd.rank as usize, cmd.port as usize);
+                let bank = (r * bgs + cmd.bankgroup as usize) * bpg + cmd.bank as usize;
+                let bases = [
+                    5 * bank,
+                    ck.off_bg + 5 * (r * bgs + cmd.bankgroup as usize),
+                    ck.off_rank + 5 * r,
+                    ck.off_port + 5 * p,
+                ];
+                if !ck.may_violate(cmd.kind.index(), &bases, r, p, t as i64) {
+                    skipped += 1;
+                    let mut every_rule = ck.clone();
+                    every_rule.check_rules(&cmd, &bases, t as i64);
+                    assert_eq!(every_rule.total(), ck.total(), "{} {cmd} at {t}", spec.name);
+                }
+                ck.check(&cmd, t);
+            }
+            let timing_violations = ck.total() - ck.state;
+            assert!(
+                skipped > 1000 && timing_violations > 1000,
+                "{skipped} {timing_violations}"
+            );
+        }
+    }
 }
