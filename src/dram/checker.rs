@@ -15,8 +15,8 @@ use super::spec::{Derived, DramSpec, Timing};
 use serde::Serialize;
 
 const NEVER: i64 = i64::MIN / 4;
-/// The required distance of a (scope, earlier kind, later kind) that has no rule:
-/// `last + NO_RULE` is never after any cycle.
+/// The distance of a rule that does not exist: `last + NO_RULE` is never after any
+/// cycle.
 const NO_RULE: i64 = i64::MIN / 4;
 /// Scopes with one `last` entry per kind at a known base: bank, bank group, rank, port.
 const DIRECT_SCOPES: usize = 4;
@@ -57,15 +57,14 @@ pub struct ProtocolChecker {
     values: [u64; N_CONSTRAINTS],
     /// Per command kind, the constraints it must satisfy (non-zero ones only).
     by_next: [Vec<Rule>; 5],
-    /// Per command kind, the same rules as a table for a quick first pass: for the
-    /// bank, bank-group, rank and port scopes and each earlier kind, the required
-    /// distance ([`NO_RULE`] where there is none).
-    need: [[i64; DIRECT_SCOPES * 5]; 5],
-    /// Per command kind and earlier kind: the required distance from a command of
-    /// another rank on the same port.
-    need_other_rank: [[i64; 5]; 5],
+    /// Per command kind, its bank, bank-group, rank and port rules for a quick first
+    /// pass: (scope, earlier kind, distance).
+    direct: [Vec<(u8, u8, i64)>; 5],
+    /// Per command kind, its rules against commands of other ranks on the same port:
+    /// (earlier kind, distance).
+    other_rank: [Vec<(u8, i64)>; 5],
     /// The four-activate window (for ACT), or [`NO_RULE`].
-    need_faw: i64,
+    faw: i64,
     slot_index: usize,
     ranks: usize,
     bgs: usize,
@@ -119,18 +118,17 @@ impl ProtocolChecker {
                 });
             }
         }
-        let mut need = [[NO_RULE; DIRECT_SCOPES * 5]; 5];
-        let mut need_other_rank = [[NO_RULE; 5]; 5];
-        let mut need_faw = NO_RULE;
+        let mut direct: [Vec<(u8, u8, i64)>; 5] = Default::default();
+        let mut other_rank: [Vec<(u8, i64)>; 5] = Default::default();
+        let mut faw = NO_RULE;
         for (next, rules) in by_next.iter().enumerate() {
             for rule in rules {
-                let slot = match rule.slot {
-                    0..=3 => &mut need[next][rule.slot as usize * 5 + rule.prev],
-                    4 => &mut need_other_rank[next][rule.prev],
-                    5 => &mut need_faw,
-                    _ => continue,
-                };
-                *slot = (*slot).max(rule.value);
+                match rule.slot {
+                    0..=3 => direct[next].push((rule.slot, rule.prev as u8, rule.value)),
+                    4 => other_rank[next].push((rule.prev as u8, rule.value)),
+                    5 => faw = faw.max(rule.value),
+                    _ => {}
+                }
             }
         }
         let ranks = spec.org.ranks as usize;
@@ -143,9 +141,9 @@ impl ProtocolChecker {
             derived,
             values,
             by_next,
-            need,
-            need_other_rank,
-            need_faw,
+            direct,
+            other_rank,
+            faw,
             slot_index: super::constraints::index_of(ConstraintId::CmdBus),
             ranks,
             bgs,
@@ -290,8 +288,8 @@ impl ProtocolChecker {
         self.total() - before
     }
 
-    /// True if a rule of command kind `ki` at cycle `t` may be violated, from the
-    /// `need` tables: some earlier command plus its required distance is after `t`.
+    /// True if a rule of command kind `ki` at cycle `t` may be violated: some earlier
+    /// command plus the distance its rule requires is after `t`.
     #[inline]
     fn may_violate(
         &self,
@@ -301,25 +299,19 @@ impl ProtocolChecker {
         p: usize,
         t: i64,
     ) -> bool {
-        let need = &self.need[ki];
-        let mut latest = i64::MIN;
-        for (s, &base) in bases.iter().enumerate() {
-            let last = &self.last[base..base + 5];
-            for (l, n) in last.iter().zip(&need[s * 5..s * 5 + 5]) {
-                latest = latest.max(l + n);
-            }
+        let mut latest = NO_RULE;
+        for &(scope, prev, value) in &self.direct[ki] {
+            latest = latest.max(self.last[bases[scope as usize] + prev as usize] + value);
         }
-        if self.ranks > 1 {
-            let need = &self.need_other_rank[ki];
+        for &(prev, value) in &self.other_rank[ki] {
             for r2 in (0..self.ranks).filter(|&r2| r2 != r) {
-                let base = self.off_port_rank + 5 * (p * self.ranks + r2);
-                for (l, n) in self.last[base..base + 5].iter().zip(need) {
-                    latest = latest.max(l + n);
-                }
+                let last =
+                    self.last[self.off_port_rank + 5 * (p * self.ranks + r2) + prev as usize];
+                latest = latest.max(last + value);
             }
         }
         if ki == CommandKind::Act.index() {
-            latest = latest.max(self.acts[r][self.acts_next[r]] + self.need_faw);
+            latest = latest.max(self.acts[r][self.acts_next[r]] + self.faw);
         }
         latest > t
     }
