@@ -224,6 +224,9 @@ impl ChannelTiming {
     #[inline]
     pub fn best_port(&self, kind: CommandKind, rank: u16) -> (u16, u64) {
         let col = usize::from(kind == CommandKind::Wr);
+        if self.ports == 1 {
+            return (0, self.port_next[rank as usize][col]);
+        }
         let mut best = (0u16, u64::MAX);
         for p in 0..self.ports {
             let v = self.port_next[p * self.ranks + rank as usize][col];
