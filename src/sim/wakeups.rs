@@ -1,10 +1,22 @@
 //! One pending wake-up per component, for simulations whose components each wait for
 //! a single next cycle (the DRAM channels of a memory system).
 
-/// The key of a leaf: (cycle, sequence). An empty leaf has the largest key.
-type Key = (u64, u64);
+/// The key of a leaf: the cycle in the high 64 bits, the sequence number in the low
+/// ones, so that one comparison orders by (cycle, sequence). An empty leaf has the
+/// largest key.
+type Key = u128;
 
-const EMPTY: Key = (u64::MAX, u64::MAX);
+const EMPTY: Key = u128::MAX;
+
+#[inline]
+fn key(cycle: u64, seq: u64) -> Key {
+    (u128::from(cycle) << 64) | u128::from(seq)
+}
+
+#[inline]
+fn cycle_of(key: Key) -> u64 {
+    (key >> 64) as u64
+}
 
 /// A schedule holding at most one wake-up cycle for each of a fixed set of
 /// components `0..n`.
@@ -94,7 +106,7 @@ impl WakeSchedule {
         if cycle < self.now || i >= self.keys.len() {
             return false;
         }
-        self.keys[i] = (cycle, self.next_seq);
+        self.keys[i] = key(cycle, self.next_seq);
         self.next_seq += 1;
         self.replay(i);
         true
@@ -112,7 +124,10 @@ impl WakeSchedule {
     /// Component `i`'s wake-up cycle, if it has one.
     #[inline]
     pub fn get(&self, i: usize) -> Option<u64> {
-        self.keys.get(i).filter(|k| **k != EMPTY).map(|k| k.0)
+        self.keys
+            .get(i)
+            .filter(|k| **k != EMPTY)
+            .map(|&k| cycle_of(k))
     }
 
     /// The earliest wake-up: its cycle and component.
@@ -120,7 +135,7 @@ impl WakeSchedule {
     pub fn peek(&self) -> Option<(u64, usize)> {
         let w = self.tree[1] as usize;
         let key = self.keys[w];
-        (key != EMPTY).then_some((key.0, w))
+        (key != EMPTY).then_some((cycle_of(key), w))
     }
 
     /// The earliest wake-up cycle among the components other than `i` (`u64::MAX` if
@@ -130,7 +145,7 @@ impl WakeSchedule {
         let mut best = u64::MAX;
         let mut k = self.leaves + i;
         while k > 1 {
-            best = best.min(self.keys[self.tree[k ^ 1] as usize].0);
+            best = best.min(cycle_of(self.keys[self.tree[k ^ 1] as usize]));
             k /= 2;
         }
         best
