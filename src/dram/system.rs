@@ -1,4 +1,4 @@
-//! The memory system: every channel's controller behind one event queue, with the
+//! The memory system: every channel's controller behind one wake-up schedule, with the
 //! co-simulation API a compute model drives.
 //!
 //! ```
