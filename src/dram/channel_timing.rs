@@ -16,6 +16,19 @@ fn raise(slot: &mut u64, t: u64) {
     }
 }
 
+/// The earliest cycles that a rank's own constraints and its data ports allow for
+/// every bank of the rank (see [`ChannelTiming::rank_ready`]). Column commands take
+/// the port that frees first.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RankReady {
+    /// RD: tWTR_S, and the first free port for a read.
+    pub rd: u64,
+    /// WR: the first free port for a write.
+    pub wr: u64,
+    /// ACT: tRRD_S, tRFC and the four-activate window.
+    pub act: u64,
+}
+
 /// Per-channel timing state.
 #[derive(Clone, Debug)]
 pub struct ChannelTiming {
@@ -166,11 +179,54 @@ impl ChannelTiming {
         })
     }
 
+    /// What rank `rank` and its ports allow for each of its banks; combined with a
+    /// bank by [`ready_at`](Self::ready_at).
+    #[inline]
+    pub fn rank_ready(&self, rank: usize) -> RankReady {
+        let next = &self.rank_next[rank];
+        let (mut rd_port, mut wr_port) = (u64::MAX, u64::MAX);
+        for p in 0..self.ports {
+            let pn = &self.port_next[p * self.ranks + rank];
+            rd_port = rd_port.min(pn[0]);
+            wr_port = wr_port.min(pn[1]);
+        }
+        let mut act = next[0];
+        let (ring, head, n) = &self.faw[rank];
+        if self.t.faw > 0 && *n >= 4 {
+            act = act.max(ring[*head] + self.t.faw);
+        }
+        RankReady {
+            rd: next[1].max(rd_port),
+            wr: wr_port,
+            act,
+        }
+    }
+
+    /// The earliest cycle of an ACT, PRE, RD or WR to bank `flat`, given its rank's
+    /// [`rank_ready`](Self::rank_ready), on the port that frees first. The bank state
+    /// is not checked: the caller asks only for commands the state allows. Equal to
+    /// [`earliest_at`](Self::earliest_at) on the port from [`best_port`](Self::best_port).
+    #[inline]
+    pub fn ready_at(&self, kind: CommandKind, flat: usize, rank: &RankReady) -> u64 {
+        let bank = &self.banks[flat];
+        let bg = &self.bg_next[self.bank_home[flat].1];
+        match kind {
+            CommandKind::Act => bank.next[0].max(bg[0]).max(rank.act),
+            CommandKind::Pre => bank.next[1],
+            CommandKind::Rd => bank.next[2].max(bg[1]).max(rank.rd),
+            CommandKind::Wr => bank.next[3].max(bg[2]).max(rank.wr),
+            CommandKind::Ref => u64::MAX,
+        }
+    }
+
     /// For a column command of `kind` from `rank`, the port that frees first and the
     /// cycle it frees (ties go to the lowest port).
     #[inline]
     pub fn best_port(&self, kind: CommandKind, rank: u16) -> (u16, u64) {
         let col = usize::from(kind == CommandKind::Wr);
+        if self.ports == 1 {
+            return (0, self.port_next[rank as usize][col]);
+        }
         let mut best = (0u16, u64::MAX);
         for p in 0..self.ports {
             let v = self.port_next[p * self.ranks + rank as usize][col];
@@ -305,6 +361,75 @@ impl ChannelTiming {
                 }
             }
             CommandKind::Ref => {}
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::dram::{presets, StackParams};
+
+    /// `rank_ready` + `ready_at` give what `earliest_at` gives on the best port, for
+    /// every bank and command the bank state allows, along a pseudo-random schedule.
+    #[test]
+    fn ready_at_matches_earliest_on_the_best_port() {
+        let specs = [
+            presets::preset("hbm2").unwrap(),
+            presets::preset("hbm3").unwrap(),
+            DramSpec::from_stack(&StackParams::toy(4, 2)).unwrap(),
+        ];
+        for spec in specs {
+            let mut timing = ChannelTiming::new(&spec);
+            let (ranks, bgs, bpg) = (timing.ranks, timing.bgs, timing.bpg);
+            let mut x: u64 = 0x1234_5678_9ABC_DEF1;
+            let mut rand = move |n: usize| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x % n as u64) as usize
+            };
+            let mut t = 0u64;
+            for _ in 0..3000 {
+                let cmd = Command::new(
+                    CommandKind::ALL[rand(5)],
+                    rand(ranks) as u16,
+                    rand(bgs) as u16,
+                    rand(bpg) as u16,
+                    rand(4) as u32,
+                )
+                .on_port(rand(timing.ports) as u16);
+                if let Some(e) = timing.earliest(&cmd) {
+                    t = t.max(e);
+                    while !timing.can_issue(&cmd, t) {
+                        t += 1;
+                    }
+                    timing.issue(&cmd, t);
+                }
+                for r in 0..ranks {
+                    let rr = timing.rank_ready(r);
+                    for flat in r * bgs * bpg..(r + 1) * bgs * bpg {
+                        let row = timing.bank(flat).open_row().unwrap_or(0);
+                        for kind in [
+                            CommandKind::Act,
+                            CommandKind::Pre,
+                            CommandKind::Rd,
+                            CommandKind::Wr,
+                        ] {
+                            let (port, _) = timing.best_port(kind, r as u16);
+                            if let Some(e) = timing.earliest_at(kind, flat, row, port as usize) {
+                                assert_eq!(
+                                    timing.ready_at(kind, flat, &rr),
+                                    e,
+                                    "{} {kind}",
+                                    spec.name
+                                );
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 }

@@ -20,7 +20,7 @@
 //! cycles and takes about one event per command. Every command is also handed to the channel's
 //! [`ProtocolChecker`].
 
-use super::channel_timing::ChannelTiming;
+use super::channel_timing::{ChannelTiming, RankReady};
 use super::checker::ProtocolChecker;
 use super::command::{Command, CommandKind};
 use super::spec::{Derived, DramSpec, PagePolicy};
@@ -85,6 +85,65 @@ enum Plan {
     Idle,
 }
 
+/// When a bank could take each kind of command, for the plan being computed
+/// (`u64::MAX` when it needs none).
+#[derive(Clone, Copy, Debug)]
+struct BankPlan {
+    /// RD for a queued read hit.
+    rd: u64,
+    /// WR for a queued write hit.
+    wr: u64,
+    /// The ACT or PRE a queued miss needs.
+    row: u64,
+}
+
+impl BankPlan {
+    const NONE: BankPlan = BankPlan {
+        rd: u64::MAX,
+        wr: u64::MAX,
+        row: u64::MAX,
+    };
+}
+
+/// A bank as the scheduler sees it: its queued requests and its place in the list of
+/// banks with work.
+#[derive(Clone, Copy, Debug)]
+struct BankWork {
+    /// (rank, bank group, bank).
+    coords: (u16, u16, u16),
+    /// Queued requests to the bank.
+    queued: u32,
+    /// Queued requests that hit the open row.
+    hits: u32,
+    /// Of those, writes.
+    hit_writes: u32,
+    /// Position in the channel's `active` list, or [`NOT_ACTIVE`].
+    active_pos: u32,
+    /// When the bank could take a command, for the plan being computed.
+    plan: BankPlan,
+}
+
+impl BankWork {
+    const IDLE: BankWork = BankWork {
+        coords: (0, 0, 0),
+        queued: 0,
+        hits: 0,
+        hit_writes: 0,
+        active_pos: NOT_ACTIVE,
+        plan: BankPlan::NONE,
+    };
+}
+
+/// RD or WR.
+#[inline]
+fn column_kind(is_write: bool) -> CommandKind {
+    if is_write {
+        CommandKind::Wr
+    } else {
+        CommandKind::Rd
+    }
+}
+
 /// One channel's controller.
 #[derive(Debug)]
 pub struct Channel {
@@ -98,17 +157,12 @@ pub struct Channel {
     queue: VecDeque<Entry>,
     /// Requests whose arrival cycle is still ahead, by arrival.
     incoming: Vec<QueuedRequest>,
-    /// Per bank: (rank, bank group, bank).
-    coords: Vec<(u16, u16, u16)>,
-    queued: Vec<u32>,
-    pending_hits: Vec<u32>,
+    /// Per bank: its queued work and place in `active`.
+    work: Vec<BankWork>,
+    /// The banks with queued requests (flat indices, in no particular order).
     active: Vec<u32>,
-    active_pos: Vec<u32>,
-    /// Per bank, for the plan being computed: earliest RD, WR and row command
-    /// (u64::MAX when the bank needs none).
-    col_rd_at: Vec<u64>,
-    col_wr_at: Vec<u64>,
-    row_at: Vec<u64>,
+    /// Per rank, for the plan being computed: what the rank and its ports allow.
+    rank_ready: Vec<RankReady>,
     closing: Vec<u32>,
     is_closing: Vec<bool>,
     refresh_due: Vec<u64>,
@@ -118,7 +172,6 @@ pub struct Channel {
     /// queue or the timing state changes.
     cached: Option<(u64, Plan)>,
     decisions: u64,
-    pending_hit_writes: Vec<u32>,
 }
 
 /// What one call to [`Channel::step`] did.
@@ -161,13 +214,14 @@ impl Channel {
         ];
         let bgs = spec.org.bankgroups as usize;
         let bpg = spec.org.banks_per_group as usize;
-        let coords = (0..banks)
-            .map(|f| {
-                (
+        let work = (0..banks)
+            .map(|f| BankWork {
+                coords: (
                     (f / (bgs * bpg)) as u16,
                     ((f / bpg) % bgs) as u16,
                     (f % bpg) as u16,
-                )
+                ),
+                ..BankWork::IDLE
             })
             .collect();
         Channel {
@@ -179,14 +233,9 @@ impl Channel {
             checker,
             queue: VecDeque::with_capacity(spec.controller.queue_depth as usize),
             incoming: Vec::new(),
-            coords,
-            queued: vec![0; banks],
-            pending_hits: vec![0; banks],
+            work,
             active: Vec::with_capacity(banks),
-            active_pos: vec![NOT_ACTIVE; banks],
-            col_rd_at: vec![u64::MAX; banks],
-            col_wr_at: vec![u64::MAX; banks],
-            row_at: vec![u64::MAX; banks],
+            rank_ready: vec![RankReady::default(); ranks],
             closing: Vec::new(),
             is_closing: vec![false; banks],
             refresh_due,
@@ -194,7 +243,6 @@ impl Channel {
             last_cycle: 0,
             cached: None,
             decisions: 0,
-            pending_hit_writes: vec![0; banks],
         }
     }
 
@@ -216,7 +264,7 @@ impl Channel {
             return Err(req);
         }
         let flat = self.timing.bank_index(req.rank, req.bankgroup, req.bank);
-        if flat >= self.queued.len() {
+        if flat >= self.work.len() {
             return Err(req);
         }
         if req.arrival > self.last_cycle {
@@ -231,13 +279,15 @@ impl Channel {
     fn admit(&mut self, req: QueuedRequest) {
         self.cached = None;
         let flat = self.timing.bank_index(req.rank, req.bankgroup, req.bank);
-        if self.timing.bank(flat).open_row() == Some(req.row) {
-            self.pending_hits[flat] += 1;
-            self.pending_hit_writes[flat] += u32::from(req.is_write);
+        let hit = self.timing.bank(flat).open_row() == Some(req.row);
+        let w = &mut self.work[flat];
+        if hit {
+            w.hits += 1;
+            w.hit_writes += u32::from(req.is_write);
         }
-        self.queued[flat] += 1;
-        if self.active_pos[flat] == NOT_ACTIVE {
-            self.active_pos[flat] = self.active.len() as u32;
+        w.queued += 1;
+        if w.active_pos == NOT_ACTIVE {
+            w.active_pos = self.active.len() as u32;
             self.active.push(flat as u32);
         }
         self.queue.push_back(Entry {
@@ -248,14 +298,15 @@ impl Channel {
     }
 
     fn retire(&mut self, flat: usize) {
-        self.queued[flat] -= 1;
-        if self.queued[flat] == 0 {
-            let pos = self.active_pos[flat] as usize;
+        let w = &mut self.work[flat];
+        w.queued -= 1;
+        if w.queued == 0 {
+            let pos = w.active_pos as usize;
+            w.active_pos = NOT_ACTIVE;
             self.active.swap_remove(pos);
             if let Some(&moved) = self.active.get(pos) {
-                self.active_pos[moved as usize] = pos as u32;
+                self.work[moved as usize].active_pos = pos as u32;
             }
-            self.active_pos[flat] = NOT_ACTIVE;
         }
     }
 
@@ -300,7 +351,7 @@ impl Channel {
     }
 
     fn command(&self, kind: CommandKind, flat: usize, row: u32) -> Command {
-        let (r, g, b) = self.coords[flat];
+        let (r, g, b) = self.work[flat].coords;
         Command::new(kind, r, g, b, row)
     }
 
@@ -413,25 +464,25 @@ impl Channel {
             }
         }
 
+        // What each rank and its ports allow, shared by the rank's banks.
+        for r in 0..self.rank_ready.len() {
+            if blocked & (1 << r) == 0 {
+                self.rank_ready[r] = self.timing.rank_ready(r);
+            }
+        }
+
         // Fast path: the oldest request is a row hit that can go at `from`; FR-FCFS
         // picks it first.
         if let Some(e) = self.queue.front() {
             let flat = e.flat as usize;
             if blocked & (1 << e.req.rank) == 0
+                && col_from == from
                 && self.timing.bank(flat).open_row() == Some(e.req.row)
             {
-                let kind = if e.req.is_write {
-                    CommandKind::Wr
-                } else {
-                    CommandKind::Rd
-                };
-                let (port, _) = self.timing.best_port(kind, e.req.rank);
-                if self
-                    .timing
-                    .earliest_at(kind, flat, e.req.row, port as usize)
-                    .is_some_and(|ready| ready <= from)
-                    && col_from == from
-                {
+                let kind = column_kind(e.req.is_write);
+                let ready = self.rank_ready[e.req.rank as usize];
+                if self.timing.ready_at(kind, flat, &ready) <= from {
+                    let (port, _) = self.timing.best_port(kind, e.req.rank);
                     let cmd = self.command(kind, flat, e.req.row).on_port(port);
                     return Plan::IssueAt(from, Action::Column(0, cmd));
                 }
@@ -444,68 +495,58 @@ impl Channel {
         let oldest = self.queue.front().map(|e| (e.flat, e.req.arrival));
         for i in 0..self.active.len() {
             let flat = self.active[i] as usize;
-            self.col_rd_at[flat] = u64::MAX;
-            self.col_wr_at[flat] = u64::MAX;
-            self.row_at[flat] = u64::MAX;
-            let (rank, _, _) = self.coords[flat];
-            if blocked & (1 << rank) != 0 {
-                continue;
-            }
-            let open = self.timing.bank(flat).open_row();
-            let hits = self.pending_hits[flat];
-            if hits > 0 {
-                if let Some(row) = open {
-                    let writes = self.pending_hit_writes[flat].min(hits);
+            let mut plan = BankPlan::NONE;
+            let w = self.work[flat];
+            let rank = w.coords.0 as usize;
+            if blocked & (1 << rank) == 0 {
+                let ready = self.rank_ready[rank];
+                let open = self.timing.bank(flat).open_row();
+                let hits = w.hits;
+                if hits > 0 && open.is_some() {
+                    let writes = w.hit_writes.min(hits);
                     if hits > writes {
-                        let (port, _) = self.timing.best_port(CommandKind::Rd, rank);
-                        if let Some(e) =
-                            self.timing
-                                .earliest_at(CommandKind::Rd, flat, row, port as usize)
-                        {
-                            self.col_rd_at[flat] = e.max(col_from);
-                            col_min = col_min.min(e.max(col_from));
-                        }
+                        plan.rd = self
+                            .timing
+                            .ready_at(CommandKind::Rd, flat, &ready)
+                            .max(col_from);
+                        col_min = col_min.min(plan.rd);
                     }
                     if writes > 0 {
-                        let (port, _) = self.timing.best_port(CommandKind::Wr, rank);
-                        if let Some(e) =
-                            self.timing
-                                .earliest_at(CommandKind::Wr, flat, row, port as usize)
-                        {
-                            self.col_wr_at[flat] = e.max(col_from);
-                            col_min = col_min.min(e.max(col_from));
-                        }
+                        plan.wr = self
+                            .timing
+                            .ready_at(CommandKind::Wr, flat, &ready)
+                            .max(col_from);
+                        col_min = col_min.min(plan.wr);
                     }
                 }
-            }
-            if self.queued[flat] > hits {
-                let kind = match open {
-                    None => Some(CommandKind::Act),
-                    Some(_) if hits == 0 => Some(CommandKind::Pre),
-                    Some(_) => {
-                        // A row with queued hits is closed for the oldest request only
-                        // once it has waited past the starvation limit.
-                        match oldest {
-                            Some((f, a)) if f as usize == flat => {
-                                let limit = a.saturating_add(self.starvation).saturating_add(1);
-                                if from >= limit {
-                                    Some(CommandKind::Pre)
-                                } else {
-                                    boundary = boundary.min(limit);
-                                    None
+                if w.queued > hits {
+                    let kind = match open {
+                        None => Some(CommandKind::Act),
+                        Some(_) if hits == 0 => Some(CommandKind::Pre),
+                        Some(_) => {
+                            // A row with queued hits is closed for the oldest request
+                            // only once it has waited past the starvation limit.
+                            match oldest {
+                                Some((f, a)) if f as usize == flat => {
+                                    let limit = a.saturating_add(self.starvation).saturating_add(1);
+                                    if from >= limit {
+                                        Some(CommandKind::Pre)
+                                    } else {
+                                        boundary = boundary.min(limit);
+                                        None
+                                    }
                                 }
+                                _ => None,
                             }
-                            _ => None,
                         }
-                    }
-                };
-                if let Some(kind) = kind {
-                    if let Some(e) = self.timing.earliest_at(kind, flat, open.unwrap_or(0), 0) {
-                        self.row_at[flat] = e.max(row_from);
-                        row_min = row_min.min(e.max(row_from));
+                    };
+                    if let Some(kind) = kind {
+                        plan.row = self.timing.ready_at(kind, flat, &ready).max(row_from);
+                        row_min = row_min.min(plan.row);
                     }
                 }
             }
+            self.work[flat].plan = plan;
         }
 
         // Closed page: banks no queued request hits.
@@ -515,14 +556,14 @@ impl Channel {
             while k < self.closing.len() {
                 let flat = self.closing[k] as usize;
                 let row = match self.timing.bank(flat).open_row() {
-                    Some(row) if self.pending_hits[flat] == 0 => row,
+                    Some(row) if self.work[flat].hits == 0 => row,
                     _ => {
                         self.is_closing[flat] = false;
                         self.closing.swap_remove(k);
                         continue;
                     }
                 };
-                let (rank, _, _) = self.coords[flat];
+                let rank = self.work[flat].coords.0;
                 if blocked & (1 << rank) == 0 {
                     if let Some(e) = self.timing.earliest_at(CommandKind::Pre, flat, row, 0) {
                         consider(&mut close, e.max(row_from), Action::ClosePre(flat, row));
@@ -554,19 +595,12 @@ impl Channel {
         if col_min == at {
             for (i, e) in self.queue.iter().enumerate() {
                 let flat = e.flat as usize;
-                let ready = if e.req.is_write {
-                    self.col_wr_at[flat]
-                } else {
-                    self.col_rd_at[flat]
-                };
+                let plan = &self.work[flat].plan;
+                let ready = if e.req.is_write { plan.wr } else { plan.rd };
                 if ready != at || self.timing.bank(flat).open_row() != Some(e.req.row) {
                     continue;
                 }
-                let kind = if e.req.is_write {
-                    CommandKind::Wr
-                } else {
-                    CommandKind::Rd
-                };
+                let kind = column_kind(e.req.is_write);
                 let (port, _) = self.timing.best_port(kind, e.req.rank);
                 return Plan::IssueAt(
                     at,
@@ -582,7 +616,7 @@ impl Channel {
         if row_min == at {
             for (i, e) in self.queue.iter().enumerate() {
                 let flat = e.flat as usize;
-                if self.row_at[flat] != at {
+                if self.work[flat].plan.row != at {
                     continue;
                 }
                 match self.timing.bank(flat).open_row() {
@@ -611,8 +645,8 @@ impl Channel {
         match action {
             Action::RefreshPre(flat, row) | Action::ClosePre(flat, row) => {
                 let cmd = self.command(CommandKind::Pre, flat, row);
-                self.pending_hits[flat] = 0;
-                self.pending_hit_writes[flat] = 0;
+                self.work[flat].hits = 0;
+                self.work[flat].hit_writes = 0;
                 self.issue(cmd, t);
                 (cmd, None)
             }
@@ -638,8 +672,8 @@ impl Channel {
                         writes += u32::from(e.req.is_write);
                     }
                 }
-                self.pending_hits[flat] = hits;
-                self.pending_hit_writes[flat] = writes;
+                self.work[flat].hits = hits;
+                self.work[flat].hit_writes = writes;
                 (cmd, None)
             }
             Action::Column(i, cmd) => {
@@ -648,9 +682,10 @@ impl Channel {
                 };
                 let flat = e.flat as usize;
                 self.issue(cmd, t);
-                self.pending_hits[flat] = self.pending_hits[flat].saturating_sub(1);
+                let w = &mut self.work[flat];
+                w.hits = w.hits.saturating_sub(1);
                 if e.req.is_write {
-                    self.pending_hit_writes[flat] = self.pending_hit_writes[flat].saturating_sub(1);
+                    w.hit_writes = w.hit_writes.saturating_sub(1);
                 }
                 self.retire(flat);
                 let c = &mut self.counters;
@@ -670,7 +705,7 @@ impl Channel {
                 };
                 c.last_done = c.last_done.max(done);
                 if self.policy == PagePolicy::Closed
-                    && self.pending_hits[flat] == 0
+                    && self.work[flat].hits == 0
                     && !self.is_closing[flat]
                 {
                     self.is_closing[flat] = true;

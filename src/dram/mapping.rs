@@ -45,10 +45,26 @@ enum Field {
 /// How one field is extracted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Radix {
-    /// Power of two: shift and mask.
-    Bits { shift: u32, mask: u64 },
+    /// Power of two: shift and mask; `above` is the shift of the next field.
+    Bits { shift: u32, mask: u64, above: u32 },
     /// Any size: remainder and quotient.
     Div(u64),
+}
+
+/// Per decoded field (channel, rank, bank group, bank, row, column): the shift and
+/// mask that extract it when every field is a power of two.
+type ShiftMasks = [(u32, u64); 6];
+
+/// The position of a field in [`ShiftMasks`].
+fn slot(f: Field) -> usize {
+    match f {
+        Field::Ch => 0,
+        Field::Ra => 1,
+        Field::Bg => 2,
+        Field::Ba => 3,
+        Field::Ro => 4,
+        Field::Co => 5,
+    }
 }
 
 /// A validated address mapping for one organisation.
@@ -60,6 +76,8 @@ pub struct AddressMapping {
     top: (Field, u64),
     offset_bits: u32,
     capacity: u64,
+    /// Shift and mask per field when every field is a power of two.
+    shift_masks: Option<ShiftMasks>,
 }
 
 impl AddressMapping {
@@ -125,8 +143,16 @@ impl AddressMapping {
             let n = count(f).max(1);
             capacity *= u128::from(n);
             if all_pow2 && n.is_power_of_two() {
-                low.push((f, Radix::Bits { shift, mask: n - 1 }));
-                shift += n.trailing_zeros();
+                let above = shift + n.trailing_zeros();
+                low.push((
+                    f,
+                    Radix::Bits {
+                        shift,
+                        mask: n - 1,
+                        above,
+                    },
+                ));
+                shift = above;
             } else {
                 all_pow2 = false;
                 low.push((f, Radix::Div(n)));
@@ -139,11 +165,24 @@ impl AddressMapping {
                 "the organisation does not fit in a 64-bit address".into()
             ));
         }
+        // Every field below the top one a power of two: each is a shift and a mask;
+        // the top one is what is left (below the capacity, so in range).
+        let shift_masks = all_pow2.then(|| {
+            let mut sm: ShiftMasks = [(0, 0); 6];
+            for &(f, radix) in &low {
+                if let Radix::Bits { shift, mask, .. } = radix {
+                    sm[slot(f)] = (shift, mask);
+                }
+            }
+            sm[slot(fields[0])] = (shift, u64::MAX);
+            sm
+        });
         Ok(AddressMapping {
             low,
             top: (fields[0], top_count),
             offset_bits,
             capacity: capacity as u64,
+            shift_masks,
         })
     }
 
@@ -163,13 +202,24 @@ impl AddressMapping {
         if addr >= self.capacity {
             return None;
         }
+        if let Some(sm) = &self.shift_masks {
+            let field = |i: usize| ((addr >> sm[i].0) & sm[i].1) as u32;
+            return Some(DecodedAddr {
+                channel: field(0),
+                rank: field(1),
+                bankgroup: field(2),
+                bank: field(3),
+                row: field(4),
+                column: field(5),
+            });
+        }
         let mut d = DecodedAddr::default();
         let mut rest = addr >> self.offset_bits;
         for &(f, radix) in &self.low {
             match radix {
-                Radix::Bits { shift, mask } => {
+                Radix::Bits { shift, mask, above } => {
                     set(&mut d, f, ((addr >> shift) & mask) as u32);
-                    rest = addr >> (shift + mask.count_ones());
+                    rest = addr >> above;
                 }
                 Radix::Div(n) => {
                     set(&mut d, f, (rest % n) as u32);
@@ -258,6 +308,33 @@ mod tests {
         assert_eq!((a.row, a.channel, b.column), (b.row, b.channel, 1));
         assert!(m.decode(m.capacity()).is_none());
         assert!(m.decode(m.capacity() - 1).is_some());
+    }
+
+    #[test]
+    fn shift_and_mask_decode_matches_field_by_field_decode() {
+        let mut pow2 = org();
+        pow2.rows = 4096;
+        // A non-power-of-two top field (3 x 1024 rows) still decodes by shifts.
+        for (text, o) in [
+            ("rorabgbachco", org()),
+            ("rorabacobgch", org()),
+            ("chrorabgbaco", pow2),
+        ] {
+            let fast = AddressMapping::new(text, &o).unwrap();
+            assert!(fast.shift_masks.is_some(), "{text}");
+            let general = AddressMapping {
+                shift_masks: None,
+                ..fast.clone()
+            };
+            let mut a: u64 = 0x9E37_79B9_7F4A_7C15;
+            for _ in 0..10_000 {
+                a = a
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let addr = a % fast.capacity();
+                assert_eq!(fast.decode(addr), general.decode(addr), "{text} {addr:#x}");
+            }
+        }
     }
 
     #[test]

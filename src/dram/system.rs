@@ -1,4 +1,4 @@
-//! The memory system: every channel's controller behind one event queue, with the
+//! The memory system: every channel's controller behind one wake-up schedule, with the
 //! co-simulation API a compute model drives.
 //!
 //! ```
@@ -22,7 +22,7 @@ use super::error::DramError;
 use super::mapping::{AddressMapping, DecodedAddr};
 use super::spec::{Derived, DramSpec};
 use super::stats::{ChannelCounters, Stats};
-use crate::sim::{ClockDomain, Cycles, EventId, EventQueue, SimTime};
+use crate::sim::{ClockDomain, Cycles, SimTime, WakeSchedule};
 use std::collections::VecDeque;
 
 /// A memory request from the caller.
@@ -91,8 +91,9 @@ pub struct MemorySystem {
     clock: ClockDomain,
     mapping: AddressMapping,
     channels: Vec<Channel>,
-    wake: Vec<Option<(EventId, u64)>>,
-    events: EventQueue<u32>,
+    /// Each channel's next decision cycle, in the order an event queue would take
+    /// them (cycle, then the order they were set).
+    wakes: WakeSchedule,
     /// Completions not yet reported, reads and writes apart. Commands are issued in
     /// non-decreasing cycle order across the whole system and each kind has a fixed
     /// latency, so each queue is sorted by completion cycle.
@@ -100,6 +101,8 @@ pub struct MemorySystem {
     done_writes: VecDeque<(u64, u64, u64)>,
     seq: u64,
     now: SimTime,
+    /// The first cycle that starts at or after `now`.
+    now_cycle: u64,
     events_processed: u64,
     enqueued: u64,
     completed: u64,
@@ -124,12 +127,12 @@ impl MemorySystem {
             clock: spec.clock(),
             mapping,
             channels,
-            wake: vec![None; n],
-            events: EventQueue::new(),
+            wakes: WakeSchedule::new(n),
             done_reads: VecDeque::new(),
             done_writes: VecDeque::new(),
             seq: 0,
             now: SimTime::ZERO,
+            now_cycle: 0,
             events_processed: 0,
             enqueued: 0,
             completed: 0,
@@ -182,20 +185,11 @@ impl MemorySystem {
             .is_some_and(|d| self.channels[d.channel as usize].has_room())
     }
 
+    /// Makes channel `ch` decide at `cycle` unless it already decides earlier.
+    #[inline]
     fn wake_at(&mut self, ch: usize, cycle: u64) {
-        let at = self.clock.cycle_start(Cycles(cycle));
-        match self.wake[ch] {
-            Some((_, w)) if w <= cycle => {}
-            Some((id, _)) => {
-                if self.events.reschedule(id, at).is_ok() {
-                    self.wake[ch] = Some((id, cycle));
-                }
-            }
-            None => {
-                if let Ok(id) = self.events.schedule(at, ch as u32) {
-                    self.wake[ch] = Some((id, cycle));
-                }
-            }
+        if self.wakes.get(ch).is_none_or(|w| w > cycle) {
+            self.wakes.set(ch, cycle);
         }
     }
 
@@ -215,7 +209,11 @@ impl MemorySystem {
                     capacity: self.mapping.capacity(),
                 })?;
         let ch = d.channel as usize;
-        let arrival = self.clock.cycle_at_or_after(req.arrival).0;
+        let arrival = if req.arrival == self.now {
+            self.now_cycle
+        } else {
+            self.clock.cycle_at_or_after(req.arrival).0
+        };
         let q = QueuedRequest {
             id: req.id,
             arrival,
@@ -237,7 +235,10 @@ impl MemorySystem {
     /// The time of the next thing that will happen: a controller decision or a
     /// completion. `None` when the system is idle and has no refresh to do.
     pub fn next_event_time(&self) -> Option<SimTime> {
-        let e = self.events.peek_time();
+        let e = self
+            .wakes
+            .peek()
+            .map(|(cycle, _)| self.clock.cycle_start(Cycles(cycle)));
         let c = match (self.done_reads.front(), self.done_writes.front()) {
             (Some(a), Some(b)) => Some(a.0.min(b.0)),
             (Some(a), None) | (None, Some(a)) => Some(a.0),
@@ -258,15 +259,14 @@ impl MemorySystem {
         }
         let tck = self.clock.period().0;
         let limit = t.as_ps() / tck;
-        let limit_t = self.clock.cycle_start(Cycles(limit));
-        while let Some((at, id, &ch)) = self.events.peek() {
-            if at > limit_t {
+        while let Some((mut cycle, ch)) = self.wakes.peek() {
+            if cycle > limit {
                 break;
             }
-            // The channel's wake event is moved rather than popped and re-pushed.
-            let _ = self.events.advance_now(at);
-            let ch = ch as usize;
-            let mut cycle = at.as_ps() / tck;
+            // The channel's wake-up is moved rather than removed and set again.
+            self.wakes.advance_now(cycle);
+            // Other channels do not move while this one decides.
+            let others = self.wakes.earliest_other(ch);
             let next = loop {
                 self.events_processed += 1;
                 let o = self.channels[ch].step(cycle);
@@ -284,7 +284,7 @@ impl MemorySystem {
                     Some(n) => {
                         // Decisions that come before any other pending event are taken
                         // at once (no other event can intervene); the rest are queued.
-                        if n <= limit && n.saturating_mul(tck) < self.second_event_ps(id) {
+                        if n <= limit && n < others {
                             cycle = n;
                             continue;
                         }
@@ -294,15 +294,9 @@ impl MemorySystem {
             };
             match next {
                 Some(n) => {
-                    let when = self.clock.cycle_start(Cycles(n));
-                    if self.events.reschedule(id, when).is_ok() {
-                        self.wake[ch] = Some((id, n));
-                    }
+                    self.wakes.set(ch, n);
                 }
-                None => {
-                    let _ = self.events.cancel(id);
-                    self.wake[ch] = None;
-                }
+                None => self.wakes.clear(ch),
             }
         }
         loop {
@@ -327,23 +321,7 @@ impl MemorySystem {
             });
         }
         self.now = t;
-    }
-
-    /// The time of the earliest pending event other than `id` (which is at the head).
-    #[inline]
-    fn second_event_ps(&self, id: EventId) -> u64 {
-        // The head is `id` itself while its channel runs; every other wake is later or
-        // equal. Scanning is avoided by keeping one wake per channel: the minimum over
-        // the other channels' wake cycles.
-        let mut best = u64::MAX;
-        for (other, cycle) in self.wake.iter().flatten() {
-            {
-                if *other != id {
-                    best = best.min(cycle.saturating_mul(self.clock.period().0));
-                }
-            }
-        }
-        best
+        self.now_cycle = self.clock.cycle_at_or_after(t).0;
     }
 
     /// Runs until every accepted request has completed, appending completions to

@@ -92,6 +92,64 @@ enum Scan {
     Partial,
 }
 
+/// The common line shape at the start of `buf`, parsed directly: an optional `0x`, at
+/// most 16 hexadecimal digits, one space, the operation, one space, at most 19 decimal
+/// digits and a newline (`\n` or `\r\n`). Returns the address, the operation, the
+/// cycle and the bytes used; `None` for anything else (other spacing, comments,
+/// errors, a line not complete in `buf`), which [`scan_line`] then handles.
+#[inline]
+fn scan_plain_line(buf: &[u8]) -> Option<(u64, bool, u64, usize)> {
+    let mut i = 0;
+    if buf.len() >= 2 && buf[0] == b'0' && (buf[1] | 0x20) == b'x' {
+        i = 2;
+    }
+    let start = i;
+    let mut addr: u64 = 0;
+    while let Some(&b) = buf.get(i) {
+        let c = CLASS[b as usize];
+        if c >= 16 {
+            break;
+        }
+        addr = (addr << 4) | u64::from(c);
+        i += 1;
+    }
+    if i == start || i - start > 16 || *buf.get(i)? != b' ' {
+        return None;
+    }
+    i += 1;
+    let op_start = i;
+    while *buf.get(i)? != b' ' {
+        i += 1;
+    }
+    let op = &buf[op_start..i];
+    let is_write = if op.eq_ignore_ascii_case(b"READ") || op.eq_ignore_ascii_case(b"R") {
+        false
+    } else if op.eq_ignore_ascii_case(b"WRITE") || op.eq_ignore_ascii_case(b"W") {
+        true
+    } else {
+        return None;
+    };
+    i += 1;
+    let start = i;
+    let mut cycle: u64 = 0;
+    while let Some(&b) = buf.get(i) {
+        let c = b.wrapping_sub(b'0');
+        if c > 9 {
+            break;
+        }
+        cycle = cycle.wrapping_mul(10).wrapping_add(u64::from(c));
+        i += 1;
+    }
+    if i == start || i - start > 19 {
+        return None;
+    }
+    match buf.get(i)? {
+        b'\n' => Some((addr, is_write, cycle, i + 1)),
+        b'\r' if *buf.get(i + 1)? == b'\n' => Some((addr, is_write, cycle, i + 2)),
+        _ => None,
+    }
+}
+
 /// The line at the start of `buf` (up to, not including, a newline).
 fn line_of(buf: &[u8]) -> &[u8] {
     let end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
@@ -252,6 +310,20 @@ impl<R: BufRead> Iterator for TraceReader<R> {
                     }));
                 }
             };
+            if self.buf.is_empty() {
+                if let Some((addr, is_write, cycle, used)) = scan_plain_line(avail) {
+                    if self.capacity.is_none_or(|cap| addr < cap) {
+                        self.input.consume(used);
+                        self.line += 1;
+                        return Some(Ok(TraceRecord {
+                            addr,
+                            is_write,
+                            cycle,
+                            line: self.line,
+                        }));
+                    }
+                }
+            }
             let parsed = if self.buf.is_empty() && !avail.is_empty() {
                 // Common case: the whole line is in the reader's buffer.
                 match scan_line(self.line + 1, avail, self.capacity, false) {
@@ -342,6 +414,58 @@ mod tests {
         let e = r.next().unwrap().unwrap_err().to_string();
         assert!(e.contains("line 5") && e.contains("0xZZ READ 3"), "{e}");
         assert!(r.next().is_none());
+    }
+
+    /// Lines of every shape parse the same whether the whole line is in the reader's
+    /// buffer (the direct path) or arrives in pieces (the general scan).
+    #[test]
+    fn plain_lines_parse_as_the_general_scan_does() {
+        let lines = [
+            "0x1a2b3c40 READ 120",
+            "0X1A2B3C40 read 0",
+            "1a2b3c40 R 7",
+            "0x40 W 18446744073709551615",
+            "0x40 WRITE 18446744073709551616",
+            "0x40 write 99999999999999999999999",
+            "0xffffffffffffffff READ 1",
+            "0x1ffffffffffffffff READ 1",
+            "0x00000000000000000040 READ 1",
+            "0x40  READ 1",
+            "0x40\tREAD 1",
+            "0x40 READ 1 ",
+            "0x40 READ 1\r",
+            "0x40 READ",
+            "0x40 READ ",
+            "0x40 READX 1",
+            "0x READ 1",
+            "0x40 READ 1 2",
+            "0x40 READ -1",
+            "0x40 READ 1x",
+            "0xg0 READ 1",
+            "# comment",
+            "",
+            "   ",
+            "0x100000000 READ 3",
+        ];
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        let cap = Some(0x1_0000_0000);
+        for (k, line) in lines.iter().enumerate() {
+            let one = format!("{line}\n");
+            let direct: Vec<String> = TraceReader::new(one.as_bytes(), cap)
+                .map(|r| format!("{r:?}"))
+                .collect();
+            let pieces = std::io::BufReader::with_capacity(1, one.as_bytes());
+            let general: Vec<String> = TraceReader::new(pieces, cap)
+                .map(|r| format!("{r:?}"))
+                .collect();
+            assert_eq!(direct, general, "line {k}: {line:?}");
+        }
+        // The whole text at once: a record per good line until the first error.
+        let first_error = TraceReader::new(text.as_bytes(), cap)
+            .find_map(|r| r.err())
+            .unwrap()
+            .to_string();
+        assert!(first_error.contains("line 5"), "{first_error}");
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //! * [`EventQueue`] pops events in `(time, sequence)` order: events scheduled for the
 //!   same instant come out in the order they were scheduled (FIFO). Scheduling before
 //!   the current time is an error, never a panic.
+//! * [`WakeSchedule`] holds one pending wake-up cycle per component of a fixed set
+//!   (the DRAM channels), in the same order as an [`EventQueue`] would pop them.
 //! * [`RngStreams`] hands out independent, seeded random streams by component name,
 //!   so adding a component never perturbs the streams of the others.
 //!
@@ -35,7 +37,9 @@
 mod queue;
 mod rng;
 mod time;
+mod wakeups;
 
 pub use queue::{EventId, EventQueue, SchedulingError};
 pub use rng::{RngStreams, SimRng};
 pub use time::{ClockDomain, ClockError, Cycles, Picos, SimTime};
+pub use wakeups::WakeSchedule;
