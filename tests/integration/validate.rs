@@ -13,22 +13,10 @@ use serde_json::Value;
 /// reported on stderr so it can be removed from this list.
 const KNOWN_MISSES: &[(&str, &str, f64, &str)] = &[
     (
-        "fast-vs-detailed",
-        "weighted_error_pct",
-        20.0,
-        "11.0 % today: the fast engine's eta(m, n) and tile model against DRAM banks and refresh in the detailed one",
-    ),
-    (
         "collective-fast-vs-detailed",
         "weighted_error_pct",
         10.0,
         "5.4 % today: the detailed network completes on acknowledgements and maps collectives per dimension",
-    ),
-    (
-        "dram-fast-vs-detailed",
-        "weighted_error_pct",
-        30.0,
-        "19.2 % today: the fast chain counts full peak for n <= m/2; the detailed stack streams at 55-70 % of peak",
     ),
     (
         "h100-kernels-fast",

@@ -1,6 +1,7 @@
 //! The dual-stage network cost of a step schedule.
 //!
-//! Per step: stage 1 (latency) is the largest sum of per-hop latencies over the step's flows;
+//! Per step: stage 1 (latency) is the largest sum of per-hop latencies over the step's flows,
+//! there and back (a step is complete at the sender when its data is acknowledged);
 //! stage 2 (bandwidth/contention) accumulates every flow's bytes on every resource it crosses
 //! (links, and switch centres as shared crossbars) and takes the largest load ÷ bandwidth.
 //! Step time = latency stage + bandwidth stage; steps add up. This sees shared-link and
@@ -50,6 +51,12 @@ pub fn step_cost(topo: &Topology, step: &Step, scratch: &mut NetScratch) -> NetC
                 scratch.touched.push(r);
             }
             *slot += f.bytes;
+            lat += res[r as usize].latency;
+        }
+        // A step is complete at the sender once its data is acknowledged: the
+        // acknowledgement's path latency back adds to the latency stage.
+        topo.route(f.dst as usize, f.src as usize, &mut scratch.route);
+        for &r in &scratch.route {
             lat += res[r as usize].latency;
         }
         hop = hop.max(lat);
