@@ -2,16 +2,19 @@
 //!
 //! A kernel is a grid of tiles. A block scheduler hands tiles to PEs as slots free up (each
 //! PE holds `occupancy` tiles). A tile walks its iterations: it keeps up to `stages − 1`
-//! iterations of operand loads in flight as real DRAM transactions (addresses laid out
-//! contiguously per tile, so streaming is visible to the row buffers), and an iteration's
+//! iterations of operand loads in flight as real DRAM transactions (laid out
+//! iteration-major, each tile's chunk of an iteration contiguous, so streaming is visible to
+//! the row buffers), and an iteration's
 //! math starts once its loads have all completed and the PE's tensor (or vector) unit is
 //! free — the PE's resident tiles take turns on it. A finished tile writes its output and
 //! frees its slot. The kernel ends when the last write completes.
 //!
 //! Sampling. Kernels whose DRAM transactions exceed a budget are simulated on a sample:
 //! every full wave is represented by one simulated wave, and iterations are truncated to a
-//! sampled count whose time is scaled to the full count; the tail wave is simulated
-//! separately. `KernelRun::sampled_fraction` reports how much was simulated.
+//! sampled count whose steady slope extrapolates to the full count (the sample grows until
+//! its steady part spans `ComputeConfig::min_sample_window`); the tail wave is simulated
+//! separately. A full wave followed by others costs its tiles' mean time, the last one its
+//! slowest tile's. `KernelRun::sampled_fraction` reports how much was simulated.
 
 use crate::dram::{Completion, EnqueueError, MemorySystem, Request};
 use crate::error::{invalid, Result};
