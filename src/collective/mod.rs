@@ -7,6 +7,7 @@
 //! each other rank; send/recv takes the message of one stage.
 
 use crate::error::{invalid, Result};
+pub mod mapping;
 pub mod ns3;
 
 use serde::{Deserialize, Serialize};

@@ -8,7 +8,7 @@
 //! switch-centre contention at analytical cost, but not queueing dynamics, packet pipelining
 //! across hops or per-rank slack between steps (see the detailed engine).
 
-use crate::collective::{Schedule, Step};
+use crate::collective::{mapping, Schedule, Step};
 use crate::network::Topology;
 
 /// Cost of one schedule.
@@ -113,7 +113,22 @@ pub fn collective_timing_on(
     let mut scratch = NetScratch::default();
     let mut best: Option<CollectiveTiming> = None;
     for a in case.candidate_algorithms()? {
-        let s = crate::collective::schedule(case.op, a, &groups, bytes)?;
+        // Laid on the network as the detailed engine lays it: one phase per dimension where
+        // the mapping applies (a ring or direct collective over the whole network).
+        let plan = mapping::plan(
+            &case.network,
+            &groups,
+            case.groups.is_none(),
+            case.op,
+            a,
+            bytes,
+            mapping::Mapping::PerDimension,
+        )?;
+        let s = Schedule {
+            op: plan.op,
+            algorithm: plan.algorithm,
+            steps: plan.steps,
+        };
         let cost = schedule_cost(topo, &s, &mut scratch);
         if best
             .as_ref()

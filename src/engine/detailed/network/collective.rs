@@ -11,146 +11,14 @@ use super::config::{Completion, Mapping, PacketConfig};
 use super::packet::strip_headers;
 use super::sim::{Dep, GateId, MessageId, NetworkSim};
 use super::stats::NetStats;
+pub use crate::collective::mapping::{dimensions, plan, CollectivePlan};
 use crate::collective::ns3::Ns3Point;
-use crate::collective::{schedule, Algorithm, CollectiveCase, Groups, Op, Step};
+use crate::collective::{Algorithm, CollectiveCase, Step};
 use crate::error::{invalid, Result};
-use crate::network::{LevelKind, NetworkSpec, Topology};
+use crate::network::Topology;
 use crate::sim::{Picos, SimTime};
 use serde::Serialize;
 use std::collections::BTreeMap;
-
-/// A collective ready to run: its steps in order and how it was laid on the network.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CollectivePlan {
-    /// The operation.
-    pub op: Op,
-    /// The algorithm.
-    pub algorithm: Algorithm,
-    /// The mapping actually applied (`PerDimension` only where it applies).
-    pub mapping: Mapping,
-    /// Steps in order (each run `repeat` times).
-    pub steps: Vec<Step>,
-}
-
-impl CollectivePlan {
-    /// Number of dependent steps (repeats included).
-    pub fn step_count(&self) -> u64 {
-        self.steps.iter().map(|s| u64::from(s.repeat)).sum()
-    }
-}
-
-/// The dimensions of a network as (device stride, size), innermost first, skipping
-/// dimensions of size 1. A mesh or torus level contributes its columns, then its rows.
-pub fn dimensions(spec: &NetworkSpec) -> Vec<(usize, usize)> {
-    let mut dims = Vec::new();
-    let mut stride = 1;
-    for l in &spec.levels {
-        match l.kind {
-            LevelKind::Mesh | LevelKind::Torus => {
-                let (rows, cols) = l.shape;
-                if cols > 1 {
-                    dims.push((stride, cols));
-                }
-                if rows > 1 {
-                    dims.push((stride * cols, rows));
-                }
-            }
-            _ => {
-                if l.size() > 1 {
-                    dims.push((stride, l.size()));
-                }
-            }
-        }
-        stride *= l.size();
-    }
-    dims
-}
-
-/// The groups of one dimension: devices that differ only in that coordinate.
-fn dimension_groups(devices: usize, stride: usize, size: usize) -> Groups {
-    let members = (0..devices)
-        .filter(|d| (d / stride).is_multiple_of(size))
-        .map(|base| (0..size).map(|j| (base + j * stride) as u32).collect())
-        .collect();
-    Groups {
-        members,
-        grid: None,
-    }
-}
-
-/// Lay `op` by `algorithm` over `groups` of `spec`'s network, `bytes` per the convention of
-/// [`crate::collective`]. `whole_network` says the groups are every device in one group,
-/// which [`Mapping::PerDimension`] needs.
-pub fn plan(
-    spec: &NetworkSpec,
-    groups: &Groups,
-    whole_network: bool,
-    op: Op,
-    algorithm: Algorithm,
-    bytes: f64,
-    mapping: Mapping,
-) -> Result<CollectivePlan> {
-    let dims = dimensions(spec);
-    let per_dim = mapping == Mapping::PerDimension
-        && whole_network
-        && dims.len() >= 2
-        && matches!(
-            (op, algorithm),
-            (
-                Op::AllReduce | Op::ReduceScatter | Op::AllGather,
-                Algorithm::Ring
-            ) | (Op::AllToAll, Algorithm::Direct)
-        );
-    if !per_dim {
-        let s = schedule(op, algorithm, groups, bytes)?;
-        return Ok(CollectivePlan {
-            op,
-            algorithm,
-            mapping: Mapping::Flat,
-            steps: s.steps,
-        });
-    }
-    let n = spec.devices();
-    let mut steps = Vec::new();
-    let mut phase = |o: Op, a: Algorithm, (stride, size): (usize, usize), b: f64| -> Result<()> {
-        let g = dimension_groups(n, stride, size);
-        steps.extend(schedule(o, a, &g, b)?.steps);
-        Ok(())
-    };
-    match op {
-        Op::AllReduce | Op::ReduceScatter => {
-            let mut b = bytes;
-            for &d in &dims {
-                phase(Op::ReduceScatter, Algorithm::Ring, d, b)?;
-                b /= d.1 as f64;
-            }
-            if op == Op::AllReduce {
-                for &d in dims.iter().rev() {
-                    phase(Op::AllGather, Algorithm::Ring, d, b)?;
-                    b *= d.1 as f64;
-                }
-            }
-        }
-        Op::AllGather => {
-            let mut c = bytes;
-            for &d in &dims {
-                phase(Op::AllGather, Algorithm::Ring, d, c)?;
-                c *= d.1 as f64;
-            }
-        }
-        _ => {
-            for &d in &dims {
-                phase(Op::AllToAll, Algorithm::Direct, d, bytes * (n / d.1) as f64)?;
-            }
-        }
-    }
-    Ok(CollectivePlan {
-        op,
-        algorithm,
-        mapping: Mapping::PerDimension,
-        steps,
-    })
-}
 
 /// The gates of a schedule added to a simulation: per rank, the gate that opens when the
 /// rank has finished its last step.
@@ -453,6 +321,8 @@ pub fn ns3_case(point: &Ns3Point) -> Result<CollectiveCase> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::collective::{Groups, Op};
+    use crate::network::NetworkSpec;
 
     fn spec(s: &str) -> NetworkSpec {
         NetworkSpec::parse(s, "t").unwrap_or_else(|e| panic!("{e}"))

@@ -42,20 +42,7 @@ pub enum Aggregation {
     },
 }
 
-/// How a collective whose group spans a multi-dimensional network is laid on it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Mapping {
-    /// Run the schedule exactly as `collective::schedule` builds it for the whole group
-    /// (the fast engine's schedule).
-    Flat,
-    /// Ring all-reduce, ring reduce-scatter, ring all-gather and direct all-to-all run one
-    /// phase per network dimension (innermost first; a mesh or torus level has two
-    /// dimensions, columns then rows), as ASTRA-sim decomposes collectives. Each phase is a
-    /// `collective::schedule` on that dimension's groups. Other algorithms, and groups that
-    /// do not span the whole network, run flat.
-    PerDimension,
-}
+pub use crate::collective::mapping::Mapping;
 
 /// The packet network's parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
