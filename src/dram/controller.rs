@@ -166,6 +166,8 @@ pub struct Channel {
     closing: Vec<u32>,
     is_closing: Vec<bool>,
     refresh_due: Vec<u64>,
+    /// The earliest of `refresh_due`.
+    first_refresh_due: u64,
     counters: ChannelCounters,
     last_cycle: u64,
     /// The plan computed for cycle `.0` after the last command, valid until the
@@ -238,6 +240,7 @@ impl Channel {
             rank_ready: vec![RankReady::default(); ranks],
             closing: Vec::new(),
             is_closing: vec![false; banks],
+            first_refresh_due: refresh_due.iter().copied().min().unwrap_or(u64::MAX),
             refresh_due,
             counters: ChannelCounters::default(),
             last_cycle: 0,
@@ -415,6 +418,17 @@ impl Channel {
         out
     }
 
+    /// What rank `rank` and its ports allow, computed at most once per plan (`known`
+    /// marks the ranks already computed for the plan).
+    #[inline(always)]
+    fn rank_ready_once(&mut self, rank: usize, known: &mut u64) -> RankReady {
+        if *known & (1 << rank) == 0 {
+            *known |= 1 << rank;
+            self.rank_ready[rank] = self.timing.rank_ready(rank);
+        }
+        self.rank_ready[rank]
+    }
+
     /// The next command and the cycle (at or after `from`) at which it can issue,
     /// chosen as a decision at that cycle would choose it (refresh, then the oldest
     /// ready row hit, then closed-page precharges, then the oldest request's ACT or
@@ -434,7 +448,13 @@ impl Channel {
         };
 
         // 1. Refresh: due ranks take no requests; precharge their banks, then REF.
-        for r in 0..self.refresh_due.len() {
+        let due_ranks = if from < self.first_refresh_due {
+            boundary = boundary.min(self.first_refresh_due);
+            0
+        } else {
+            self.refresh_due.len()
+        };
+        for r in 0..due_ranks {
             let due = self.refresh_due[r];
             if from < due {
                 boundary = boundary.min(due);
@@ -464,23 +484,20 @@ impl Channel {
             }
         }
 
-        // What each rank and its ports allow, shared by the rank's banks.
-        for r in 0..self.rank_ready.len() {
-            if blocked & (1 << r) == 0 {
-                self.rank_ready[r] = self.timing.rank_ready(r);
-            }
-        }
+        // What each rank and its ports allow, shared by the rank's banks; computed
+        // for a rank when one of its banks first needs it.
+        let mut ready_known: u64 = 0;
 
         // Fast path: the oldest request is a row hit that can go at `from`; FR-FCFS
         // picks it first.
-        if let Some(e) = self.queue.front() {
+        if let Some(&e) = self.queue.front() {
             let flat = e.flat as usize;
             if blocked & (1 << e.req.rank) == 0
                 && col_from == from
                 && self.timing.bank(flat).open_row() == Some(e.req.row)
             {
                 let kind = column_kind(e.req.is_write);
-                let ready = self.rank_ready[e.req.rank as usize];
+                let ready = self.rank_ready_once(e.req.rank as usize, &mut ready_known);
                 if self.timing.ready_at(kind, flat, &ready) <= from {
                     let (port, _) = self.timing.best_port(kind, e.req.rank);
                     let cmd = self.command(kind, flat, e.req.row).on_port(port);
@@ -496,14 +513,14 @@ impl Channel {
         for i in 0..self.active.len() {
             let flat = self.active[i] as usize;
             let mut plan = BankPlan::NONE;
-            let w = self.work[flat];
-            let rank = w.coords.0 as usize;
+            let w = &self.work[flat];
+            let (rank, hits, queued, hit_writes) =
+                (w.coords.0 as usize, w.hits, w.queued, w.hit_writes);
             if blocked & (1 << rank) == 0 {
-                let ready = self.rank_ready[rank];
+                let ready = self.rank_ready_once(rank, &mut ready_known);
                 let open = self.timing.bank(flat).open_row();
-                let hits = w.hits;
                 if hits > 0 && open.is_some() {
-                    let writes = w.hit_writes.min(hits);
+                    let writes = hit_writes.min(hits);
                     if hits > writes {
                         plan.rd = self
                             .timing
@@ -519,7 +536,7 @@ impl Channel {
                         col_min = col_min.min(plan.wr);
                     }
                 }
-                if w.queued > hits {
+                if queued > hits {
                     let kind = match open {
                         None => Some(CommandKind::Act),
                         Some(_) if hits == 0 => Some(CommandKind::Pre),
@@ -654,6 +671,7 @@ impl Channel {
                 let cmd = Command::new(CommandKind::Ref, r as u16, 0, 0, 0);
                 self.issue(cmd, t);
                 self.refresh_due[r] = self.refresh_due[r].saturating_add(self.d.refi);
+                self.first_refresh_due = self.refresh_due.iter().copied().min().unwrap_or(u64::MAX);
                 (cmd, None)
             }
             Action::RowCommand(i, cmd) => {
@@ -677,7 +695,12 @@ impl Channel {
                 (cmd, None)
             }
             Action::Column(i, cmd) => {
-                let Some(e) = self.queue.remove(i) else {
+                let removed = if i == 0 {
+                    self.queue.pop_front()
+                } else {
+                    self.queue.remove(i)
+                };
+                let Some(e) = removed else {
                     return (cmd, None);
                 };
                 let flat = e.flat as usize;

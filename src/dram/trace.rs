@@ -105,7 +105,7 @@ fn scan_plain_line(buf: &[u8]) -> Option<(u64, bool, u64, usize)> {
     }
     let start = i;
     let mut addr: u64 = 0;
-    while let Some(&b) = buf.get(i) {
+    for &b in &buf[i..] {
         let c = CLASS[b as usize];
         if c >= 16 {
             break;
@@ -117,22 +117,26 @@ fn scan_plain_line(buf: &[u8]) -> Option<(u64, bool, u64, usize)> {
         return None;
     }
     i += 1;
-    let op_start = i;
-    while *buf.get(i)? != b' ' {
-        i += 1;
-    }
-    let op = &buf[op_start..i];
-    let is_write = if op.eq_ignore_ascii_case(b"READ") || op.eq_ignore_ascii_case(b"R") {
-        false
-    } else if op.eq_ignore_ascii_case(b"WRITE") || op.eq_ignore_ascii_case(b"W") {
-        true
+    let rest = &buf[i..];
+    let (is_write, op_len) = if rest.starts_with(b"READ ") {
+        (false, 4)
+    } else if rest.starts_with(b"WRITE ") {
+        (true, 5)
     } else {
-        return None;
+        let op_len = rest.iter().position(|&b| b == b' ')?;
+        let op = &rest[..op_len];
+        if op.eq_ignore_ascii_case(b"READ") || op.eq_ignore_ascii_case(b"R") {
+            (false, op_len)
+        } else if op.eq_ignore_ascii_case(b"WRITE") || op.eq_ignore_ascii_case(b"W") {
+            (true, op_len)
+        } else {
+            return None;
+        }
     };
-    i += 1;
+    i += op_len + 1;
     let start = i;
     let mut cycle: u64 = 0;
-    while let Some(&b) = buf.get(i) {
+    for &b in &buf[i..] {
         let c = b.wrapping_sub(b'0');
         if c > 9 {
             break;
