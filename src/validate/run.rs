@@ -437,8 +437,11 @@ pub fn run_job(job: &Job, e: &Engines, o: &RunOptions) -> Vec<CaseResult> {
                                 .map_err(text)
                         }),
                         Engine::Detailed => measure(engine, o, || {
-                            let case = crate::engine::detailed::network::ns3_case(&j.point)
+                            // The panel's packet convention is the fast engine's; the detailed
+                            // engine moves the raw payload in its own packets.
+                            let mut case = crate::engine::detailed::network::ns3_case(&j.point)
                                 .map_err(text)?;
+                            case.packet = None;
                             (e.detailed_collective)(&case, seed)
                                 .map(|r| r.time_s * 1e9)
                                 .map_err(text)
