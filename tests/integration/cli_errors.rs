@@ -61,6 +61,10 @@ fn bad_inputs_are_named_and_exit_2() {
             "banks_per_channel",
         ),
         (
+            &["simulate", "--system", "tests/fixtures/bad-refresh.toml"],
+            "system.memory.refresh_cycle_s = 0.000005 is invalid: must be positive and shorter than refresh_interval_s",
+        ),
+        (
             &["simulate", "--system", "tests/fixtures/bad-malformed.toml"],
             "bad-malformed.toml",
         ),
