@@ -369,27 +369,17 @@ impl ChannelTiming {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::dram::{presets, StackParams};
+    use crate::dram::test_support::{property_specs, IndexStream};
 
     /// `rank_ready` + `ready_at` give what `earliest_at` gives on the best port, for
     /// every bank and command the bank state allows, along a pseudo-random schedule.
     #[test]
     fn ready_at_matches_earliest_on_the_best_port() {
-        let specs = [
-            presets::preset("hbm2").unwrap(),
-            presets::preset("hbm3").unwrap(),
-            DramSpec::from_stack(&StackParams::toy(4, 2)).unwrap(),
-        ];
-        for spec in specs {
+        for spec in property_specs() {
             let mut timing = ChannelTiming::new(&spec);
             let (ranks, bgs, bpg) = (timing.ranks, timing.bgs, timing.bpg);
-            let mut x: u64 = 0x1234_5678_9ABC_DEF1;
-            let mut rand = move |n: usize| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (x % n as u64) as usize
-            };
+            let mut stream = IndexStream::new(0x1234_5678_9ABC_DEF1);
+            let mut rand = move |n: usize| stream.below(n);
             let mut t = 0u64;
             for _ in 0..3000 {
                 let cmd = Command::new(

@@ -440,27 +440,17 @@ pub fn merge_reports(reports: &[ViolationReport]) -> ViolationReport {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::dram::{presets, StackParams};
+    use crate::dram::test_support::{property_specs, IndexStream};
 
     /// Whenever the quick pass says no rule can be violated, checking the rules one by
     /// one finds nothing either, along a pseudo-random schedule full of violations.
     #[test]
     fn quick_pass_never_hides_a_violation() {
-        let specs = [
-            presets::preset("hbm2").unwrap(),
-            presets::preset("hbm3").unwrap(),
-            DramSpec::from_stack(&StackParams::toy(4, 2)).unwrap(),
-        ];
-        for spec in specs {
+        for spec in property_specs() {
             let mut ck = ProtocolChecker::new(&spec);
             let (ranks, bgs, bpg, ports) = (ck.ranks, ck.bgs, ck.bpg, ck.ports);
-            let mut x: u64 = 0x0DDB_1A5E_5BAD_5EED;
-            let mut rand = move |n: usize| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (x % n as u64) as usize
-            };
+            let mut stream = IndexStream::new(0x0DDB_1A5E_5BAD_5EED);
+            let mut rand = move |n: usize| stream.below(n);
             let mut t = 0u64;
             let mut skipped = 0;
             for _ in 0..20_000 {

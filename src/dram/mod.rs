@@ -39,6 +39,8 @@ pub mod spec;
 pub mod stack;
 pub mod stats;
 pub mod system;
+#[cfg(test)]
+mod test_support;
 pub mod toml_file;
 pub mod trace;
 pub mod vertical;
