@@ -40,6 +40,7 @@ pub mod stack;
 pub mod stats;
 pub mod system;
 #[cfg(test)]
+#[allow(clippy::panic)]
 mod test_support;
 pub mod toml_file;
 pub mod trace;
