@@ -397,6 +397,12 @@ impl DramSpec {
         ClockDomain::at_least_1ps(Picos(self.timing.tck_ps))
     }
 
+    /// The all-bank refresh interval in force (tREFI, halved above 85 °C); zero without
+    /// refresh.
+    pub fn refresh_interval(&self) -> Picos {
+        Picos(self.derived().refi * self.timing.tck_ps)
+    }
+
     /// Derived values (see [`Derived`]).
     pub fn derived(&self) -> Derived {
         let o = &self.org;

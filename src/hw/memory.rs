@@ -192,9 +192,7 @@ impl Memory {
             Memory::Stacked(s) => {
                 s.connected_layers as f64
                     * s.channels_per_connected_layer as f64
-                    * s.bytes_per_transfer
-                    * s.transfers_per_clock
-                    * s.memory_clock_hz
+                    * s.port_bandwidth()
             }
             Memory::Hbm(h) => h.stacks as f64 * h.bandwidth_per_stack,
         }

@@ -1048,7 +1048,7 @@ fn dram_job(base: &Path, e: &Entry, r: RawDram) -> Result<Job, ValidateError> {
 /// peak (so refresh weighs in the measured bandwidth as it does in a long run), and at least
 /// [`DEFAULT_DRAM_REQUESTS`].
 fn refresh_covering_requests(system: &System, spec: &DramSpec) -> u64 {
-    let refi_s = spec.timing.refi as f64 * spec.timing.tck_ps as f64 * 1e-12;
+    let refi_s = spec.refresh_interval().as_secs_f64();
     let tx = system.memory.transaction_bytes().max(1.0);
     let n = DRAM_REFRESH_WINDOWS * refi_s * system.memory.peak_bandwidth() / tx;
     (n.ceil() as u64).max(DEFAULT_DRAM_REQUESTS)

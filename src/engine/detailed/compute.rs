@@ -120,17 +120,47 @@ struct WaveSample {
     iters: u64,
 }
 
+/// When the tiles of a simulated wave finished one iteration index, in picoseconds after
+/// the run's start.
+#[derive(Clone, Copy, Debug, Default)]
+struct IterMark {
+    /// The latest tile's finish.
+    latest_ps: u64,
+    /// Sum of the tiles' finishes.
+    sum_ps: u64,
+    /// Tiles that finished it.
+    tiles: u64,
+}
+
+impl IterMark {
+    fn record(&mut self, at_ps: u64) {
+        self.latest_ps = self.latest_ps.max(at_ps);
+        self.sum_ps += at_ps;
+        self.tiles += 1;
+    }
+
+    fn latest(&self) -> f64 {
+        self.latest_ps as f64
+    }
+
+    /// The mean tile's finish (0 when none finished it).
+    fn mean(&self) -> f64 {
+        if self.tiles == 0 {
+            0.0
+        } else {
+            self.sum_ps as f64 / self.tiles as f64
+        }
+    }
+}
+
 /// One device: its memory and its PEs.
 pub struct DeviceSim {
     mem: MemorySystem,
     cfg: ComputeConfig,
     events: u64,
     completions: Vec<Completion>,
-    /// When the simulated wave last finished each iteration index (latest over its tiles).
-    iter_marks: Vec<SimTime>,
-    /// Per iteration index: the sum over tiles of when each finished it (after the run's
-    /// start, picoseconds) and how many did.
-    iter_sums: Vec<(u64, u64)>,
+    /// Per iteration index: when the simulated wave's tiles finished it.
+    iter_marks: Vec<IterMark>,
 }
 
 impl DeviceSim {
@@ -149,7 +179,6 @@ impl DeviceSim {
             events: 0,
             completions: Vec::new(),
             iter_marks: Vec::new(),
-            iter_sums: Vec::new(),
         })
     }
 
@@ -234,11 +263,10 @@ impl DeviceSim {
             let t0 = self.mem.now();
             let (end, _, busy) = self.simulate(k, tiles, sim_iters)?;
             let slowest = (end - t0).0 as f64;
-            let finished = self.iter_sums.last().copied().unwrap_or((0, 0));
-            let mean = if finished.1 > 0 {
+            let finished = self.iter_marks.last().copied().unwrap_or_default();
+            let mean = if finished.tiles > 0 {
                 // the mean tile also writes its output: add the slowest tile's write tail
-                let last_iter = self.iter_marks.last().map_or(0.0, |t| (*t - t0).0 as f64);
-                finished.0 as f64 / finished.1 as f64 + (slowest - last_iter).max(0.0)
+                finished.mean() + (slowest - finished.latest()).max(0.0)
             } else {
                 slowest
             };
@@ -254,14 +282,9 @@ impl DeviceSim {
             let slowest_mark = |i: u64| {
                 self.iter_marks
                     .get(i as usize)
-                    .map_or(0.0, |t| (*t - t0).0 as f64)
+                    .map_or(0.0, IterMark::latest)
             };
-            let mean_mark = |i: u64| {
-                self.iter_sums
-                    .get(i as usize)
-                    .filter(|m| m.1 > 0)
-                    .map_or(0.0, |m| m.0 as f64 / m.1 as f64)
-            };
+            let mean_mark = |i: u64| self.iter_marks.get(i as usize).map_or(0.0, IterMark::mean);
             let window = slowest_mark(sim_iters - 1) - slowest_mark(half - 1);
             let wanted = self.cfg.min_sample_window.0 as f64;
             if window < wanted && window > 0.0 {
@@ -300,9 +323,7 @@ impl DeviceSim {
         let cfg = self.cfg;
         let start = self.mem.now();
         self.iter_marks.clear();
-        self.iter_marks.resize(iters as usize, start);
-        self.iter_sums.clear();
-        self.iter_sums.resize(iters as usize, (0, 0));
+        self.iter_marks.resize(iters as usize, IterMark::default());
         let stages = cfg.stages as u64;
         let occ = k.occupancy.clamp(1, cfg.occupancy) as usize;
         let nslots = cfg.pes as usize * occ;
@@ -525,11 +546,7 @@ impl DeviceSim {
                 slots[s].next_compute += 1;
                 let done_iter = slots[s].next_compute as usize - 1;
                 if let Some(m) = self.iter_marks.get_mut(done_iter) {
-                    *m = (*m).max(t);
-                }
-                if let Some(m) = self.iter_sums.get_mut(done_iter) {
-                    m.0 += (t - start).0;
-                    m.1 += 1;
+                    m.record((t - start).0);
                 }
                 if slots[s].next_compute >= iters {
                     // write the output

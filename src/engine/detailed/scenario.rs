@@ -240,9 +240,7 @@ impl DetailedEngine {
             kernel_overhead: Picos((d.kernel_overhead_s * 1e12).round() as u64),
             transaction_bytes: burst.max(32),
             request_budget: self.request_budget,
-            min_sample_window: Picos(
-                REFRESH_WINDOWS_PER_SAMPLE * spec.timing.refi * spec.timing.tck_ps,
-            ),
+            min_sample_window: Picos(REFRESH_WINDOWS_PER_SAMPLE * spec.refresh_interval().0),
             capacity_bytes: spec_capacity(spec),
         }
     }
