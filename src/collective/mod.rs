@@ -71,7 +71,11 @@ impl Op {
                 Algorithm::HalvingDoubling,
                 Algorithm::TwoDRing,
             ],
-            Op::ReduceScatter => &[Algorithm::Ring, Algorithm::HalvingDoubling],
+            Op::ReduceScatter => &[
+                Algorithm::Ring,
+                Algorithm::HalvingDoubling,
+                Algorithm::Direct,
+            ],
             Op::AllToAll => &[Algorithm::Direct],
             Op::SendRecv => &[Algorithm::Direct],
         }
@@ -90,7 +94,8 @@ pub enum Algorithm {
     Rabenseifner,
     /// Two complementary binary trees, half the buffer each, reduce up then broadcast down.
     DoubleBinaryTree,
-    /// Everyone sends to everyone in one step (all-reduce: reduce-scatter step + all-gather step).
+    /// Everyone sends to everyone in one step (reduce-scatter: each rank sends every peer that
+    /// peer's chunk of its partial buffer; all-reduce: that step, then an all-gather step).
     Direct,
     /// Recursive halving / doubling (all-gather, reduce-scatter).
     HalvingDoubling,
@@ -372,6 +377,13 @@ pub fn schedule(op: Op, algorithm: Algorithm, groups: &Groups, bytes: f64) -> Re
                     });
                 }
             }
+            (Op::ReduceScatter, Algorithm::Direct) => {
+                push(1, &|r, v| {
+                    for d in 0..g {
+                        v.push((r, d, bytes / gf));
+                    }
+                });
+            }
             (Op::AllToAll, Algorithm::Direct) => {
                 push(1, &|r, v| {
                     for d in 0..g {
@@ -475,6 +487,26 @@ mod tests {
             let s = schedule(Op::AllGather, a, &g, 100.0).unwrap();
             assert!((bytes_received(&s, 5) - 1500.0).abs() < 1e-9, "{a:?}");
         }
+    }
+
+    #[test]
+    fn reduce_scatter_delivers_every_peers_share_of_my_chunk() {
+        let g = Groups::single(8);
+        let b = 8.0 * 1024.0;
+        for a in [
+            Algorithm::Ring,
+            Algorithm::HalvingDoubling,
+            Algorithm::Direct,
+        ] {
+            let s = schedule(Op::ReduceScatter, a, &g, b).unwrap();
+            assert!(
+                (bytes_received(&s, 6) - 7.0 / 8.0 * b).abs() < 1e-6,
+                "{a:?}"
+            );
+        }
+        let direct = schedule(Op::ReduceScatter, Algorithm::Direct, &g, b).unwrap();
+        assert_eq!(direct.step_count(), 1);
+        assert_eq!(direct.steps[0].flows.len(), 8 * 7);
     }
 
     #[test]

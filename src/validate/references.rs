@@ -182,7 +182,8 @@ pub fn vllm_scenario(
 pub enum Kernel {
     /// All-gather overlapped with the GEMM (recursive halving-doubling, 3 stages on 8 GPUs).
     AgGemm,
-    /// GEMM followed by reduce-scatter, modelled as an all-to-all.
+    /// GEMM followed by a direct reduce-scatter: each GPU sends every peer that peer's chunk
+    /// of its partial output, then sums the chunks it received.
     GemmRs,
 }
 
@@ -202,11 +203,11 @@ impl Kernel {
             Kernel::GemmRs => "gemm-rs",
         }
     }
-    /// The collective the paper's model uses for this kernel.
+    /// The collective of this kernel.
     pub fn collective(self) -> (Op, Algorithm) {
         match self {
             Kernel::AgGemm => (Op::AllGather, Algorithm::HalvingDoubling),
-            Kernel::GemmRs => (Op::AllToAll, Algorithm::Direct),
+            Kernel::GemmRs => (Op::ReduceScatter, Algorithm::Direct),
         }
     }
 }
@@ -270,7 +271,12 @@ pub fn kernel_case(system: &System, kernel: Kernel, row: &KernelRow) -> (Gemm, C
         network: system.network.clone(),
         op,
         algorithm: Some(algorithm),
-        bytes: row.comm_bytes,
+        // `comm_bytes` is what one GPU sends each peer: one rank's contribution for the
+        // all-gather, one chunk of the whole partial buffer for the reduce-scatter.
+        bytes: match kernel {
+            Kernel::AgGemm => row.comm_bytes,
+            Kernel::GemmRs => row.comm_bytes * system.devices() as f64,
+        },
         packet: None,
         groups: Some(Groups::single(system.devices())),
     };

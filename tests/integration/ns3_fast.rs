@@ -13,7 +13,7 @@ const PANELS: [(&str, f64); 4] = [
         "validation/references/ns3/switch/all_reduce_rabenseifner_test.csv",
         3.0,
     ),
-    ("validation/references/ns3/switch/all_to_all_test.csv", 4.0),
+    ("validation/references/ns3/switch/all_to_all_test.csv", 3.0),
     (
         "validation/references/ns3/torus/all_reduce_ring_test.csv",
         3.0,

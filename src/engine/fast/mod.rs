@@ -209,7 +209,10 @@ pub fn overlapped_time(compute_s: f64, waves: f64, hop_s: f64, link_s: f64) -> f
 
 /// A GEMM fused with a collective on one device of `system` (AG-GEMM, GEMM-RS style kernels):
 /// the GEMM through the kernel model, the collective through the dual-stage model, combined
-/// tile by tile when `overlap`. Returns seconds.
+/// tile by tile when `overlap`. A reducing collective (reduce-scatter, all-reduce) then sums
+/// the partial chunks that arrived: an element-wise pass that reads every rank's partial of
+/// this rank's chunk and writes the sum. It cannot start before the last partial lands, so it
+/// follows the overlapped part. Returns seconds.
 pub fn fused_gemm_collective(
     system: &crate::hw::System,
     gemm: &crate::lower::Gemm,
@@ -217,7 +220,8 @@ pub fn fused_gemm_collective(
     overlap: bool,
 ) -> Result<f64> {
     let rates = DeviceRates::of(system);
-    let k = time_kernel(&rates, &Tiler::of(system).gemm(gemm));
+    let tiler = Tiler::of(system);
+    let k = time_kernel(&rates, &tiler.gemm(gemm));
     let c = network::collective_timing(collective)?;
     let body = k.total_s - k.overhead_s;
     let t = if overlap {
@@ -225,7 +229,33 @@ pub fn fused_gemm_collective(
     } else {
         body + c.cost.total_s()
     };
-    Ok(t + k.overhead_s)
+    let reduction_s = partial_sum_pass(collective, gemm.act_bytes)
+        .map_or(0.0, |e| time_kernel(&rates, &tiler.elementwise(&e)).total_s);
+    Ok(t + k.overhead_s + reduction_s)
+}
+
+/// The element-wise pass that sums the partial chunks a reducing collective delivers to a
+/// rank of a group of g: it reads g partials of `bytes / g` and writes one, with g − 1 adds per
+/// element. `None` for collectives that only move data.
+fn partial_sum_pass(
+    collective: &collective::CollectiveCase,
+    element_bytes: f64,
+) -> Option<crate::lower::Elementwise> {
+    if !matches!(
+        collective.op,
+        collective::Op::ReduceScatter | collective::Op::AllReduce
+    ) {
+        return None;
+    }
+    let g = collective.resolved_groups().size() as f64;
+    if g <= 1.0 {
+        return None;
+    }
+    let chunk = collective.bytes / g;
+    Some(crate::lower::Elementwise {
+        bytes: chunk * (g + 1.0),
+        flops: chunk / element_bytes * (g - 1.0),
+    })
 }
 
 /// Totals of one step at one KV length.
