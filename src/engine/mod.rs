@@ -36,7 +36,18 @@ pub fn detailed_collective(
     case: &crate::collective::CollectiveCase,
     seed: u64,
 ) -> Result<crate::cli::collective::CollectiveOutput> {
-    let mut cfg = detailed::network::PacketConfig::default();
+    detailed_collective_with(case, detailed::network::PacketConfig::default(), seed)
+}
+
+/// [`detailed_collective`] on a given packet network (e.g. [`PacketConfig::ns3`]
+/// to reproduce the NS-3 panels).
+///
+/// [`PacketConfig::ns3`]: detailed::network::PacketConfig::ns3
+pub fn detailed_collective_with(
+    case: &crate::collective::CollectiveCase,
+    mut cfg: detailed::network::PacketConfig,
+    seed: u64,
+) -> Result<crate::cli::collective::CollectiveOutput> {
     if let Some((packet, header)) = case.packet {
         cfg.packet_bytes = packet;
         cfg.header_bytes = header;

@@ -438,13 +438,18 @@ pub fn run_job(job: &Job, e: &Engines, o: &RunOptions) -> Vec<CaseResult> {
                         }),
                         Engine::Detailed => measure(engine, o, || {
                             // The panel's packet convention is the fast engine's; the detailed
-                            // engine moves the raw payload in its own packets.
+                            // engine moves the raw payload in the packets NS-3 used, on NS-3's
+                            // clock.
                             let mut case = crate::engine::detailed::network::ns3_case(&j.point)
                                 .map_err(text)?;
                             case.packet = None;
-                            (e.detailed_collective)(&case, seed)
-                                .map(|r| r.time_s * 1e9)
-                                .map_err(text)
+                            crate::engine::detailed_collective_with(
+                                &case,
+                                crate::engine::detailed::network::PacketConfig::ns3(),
+                                seed,
+                            )
+                            .map(|r| r.time_s * 1e9)
+                            .map_err(text)
                         }),
                     };
                     (engine, side)

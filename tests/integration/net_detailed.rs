@@ -43,6 +43,8 @@ fn rel(a: f64, b: f64) -> f64 {
 fn lone_packet_arrives_exactly_on_time() {
     let topo = Topology::new(&spec("switch(4,100GB/s,50ns,400GB/s)"));
     let cfg = PacketConfig {
+        packet_bytes: 1064,
+        header_bytes: 64,
         tx_quantum: Picos(1),
         completion: Completion::LastPacket,
         ..PacketConfig::default()
@@ -343,10 +345,12 @@ fn incast_head_of_line_blocking_is_where_the_fast_engine_is_blind() {
     let steps = vec![Step { flows, repeat: 1 }];
     let fast_s = fast::step_cost(&topo, &steps[0], &mut NetScratch::default()).total_s();
     let run = |buffer_packets: u32| {
+        // The NS-3 panels' packets (1064 B with a 64-byte header), one event each.
         let cfg = PacketConfig {
             buffer_packets,
             completion: Completion::LastPacket,
-            ..PacketConfig::per_packet()
+            aggregation: Aggregation::PerPacket,
+            ..PacketConfig::ns3()
         };
         run_schedule(&topo, &steps, SimTime::ZERO, &cfg, 0).unwrap_or_else(|e| panic!("{e}"))
     };

@@ -28,7 +28,7 @@ struct Row {
 }
 
 fn simulate(points: Vec<Ns3Point>) -> Vec<Row> {
-    let cfg = PacketConfig::default();
+    let cfg = PacketConfig::ns3();
     points
         .into_par_iter()
         .map(|p| {

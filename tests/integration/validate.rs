@@ -13,12 +13,6 @@ use serde_json::Value;
 /// reported on stderr so it can be removed from this list.
 const KNOWN_MISSES: &[(&str, &str, f64, &str)] = &[
     (
-        "collective-fast-vs-detailed",
-        "weighted_error_pct",
-        10.0,
-        "5.55 % today: the fast engine charges packet headers the detailed 1 ns serialisation quantum rounds away on a 256 MiB all-reduce",
-    ),
-    (
         "h100-kernels-fast",
         "mape_pct",
         12.0,

@@ -2,8 +2,11 @@
 //! serialisation clock, aggregation of packets into trains, and how collectives map onto
 //! multi-dimensional networks.
 //!
-//! The defaults reproduce the ASTRA-sim/NS-3 runs of the reference panels; each one says
-//! where it comes from (see `docs/network-detailed.md` for the derivations).
+//! The default is a physical network: packets serialise in exactly their byte time and carry
+//! no header unless one is asked for, as the fast engine charges none unless asked.
+//! [`PacketConfig::ns3`] is the configuration that reproduces the ASTRA-sim/NS-3 runs of the
+//! reference panels (packet format and NS-3's 1 ns time resolution); each field says where its
+//! value comes from (see `docs/network-detailed.md` for the derivations).
 
 use crate::error::{invalid, Result};
 use crate::sim::Picos;
@@ -47,12 +50,13 @@ pub use crate::collective::mapping::Mapping;
 /// The packet network's parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PacketConfig {
-    /// Bytes of a full packet on the wire, header included. Default 1064: a 1000-byte
-    /// payload (ASTRA-sim's NS-3 packet payload; the panels' large-message slopes are exactly
-    /// one packet time per 1000 payload bytes) plus the header below.
+    /// Bytes of a full packet on the wire, header included. Default 1000 (no header): the
+    /// payload of ASTRA-sim's NS-3 packets. NS-3: 1064, that payload plus the header below
+    /// (the panels' large-message slopes are exactly one packet time per 1000 payload bytes).
     pub packet_bytes: u32,
-    /// Header bytes of every packet. Default 64: the panels' large-message slopes need a
-    /// full frame of 1056 to 1071 bytes (see `tx_quantum`); 64 is the middle of that range.
+    /// Header bytes of every packet. Default 0, as the fast engine charges no header unless
+    /// a case asks for one. NS-3: 64: the panels' large-message slopes need a full frame of
+    /// 1056 to 1071 bytes (see `tx_quantum`); 64 is the middle of that range.
     pub header_bytes: u32,
     /// Bytes of an acknowledgement on the wire (a header-only packet). Default 64.
     pub ack_bytes: u32,
@@ -66,9 +70,11 @@ pub struct PacketConfig {
     /// small-message floors are two path latencies per dependent step (README §2.6).
     pub completion: Completion,
     /// Link clock: the serialisation time of every packet is rounded to the nearest
-    /// multiple of this span (ties up). Default 1 ns, NS-3's default time resolution; the
-    /// panels show per-packet times of 33/17/8/4/2 ns at 32/64/128/256/512 B/ns, which is
-    /// a 1056–1071-byte frame rounded to whole nanoseconds. `Picos(1)` disables rounding.
+    /// multiple of this span (ties up). Default 1 ps, i.e. exact: a link has no coarser
+    /// clock worth modelling, and a coarse one turns a bandwidth sweep into a staircase.
+    /// NS-3: 1 ns, its default time resolution; the panels show per-packet times of
+    /// 33/17/8/4/2 ns at 32/64/128/256/512 B/ns, a 1056–1071-byte frame rounded to whole
+    /// nanoseconds.
     pub tx_quantum: Picos,
     /// Aggregation of packets into trains. Default: trains, at most 256 per message and
     /// 65 536 per step.
@@ -82,12 +88,12 @@ pub struct PacketConfig {
 impl Default for PacketConfig {
     fn default() -> Self {
         PacketConfig {
-            packet_bytes: 1064,
-            header_bytes: 64,
+            packet_bytes: 1000,
+            header_bytes: 0,
             ack_bytes: 64,
             buffer_packets: 512,
             completion: Completion::Ack,
-            tx_quantum: Picos(1000),
+            tx_quantum: Picos(1),
             aggregation: Aggregation::Trains {
                 max_units_per_message: 256,
                 units_per_step: 65_536,
@@ -98,6 +104,17 @@ impl Default for PacketConfig {
 }
 
 impl PacketConfig {
+    /// The configuration that reproduces the reference NS-3 panels: 1064-byte packets with
+    /// 64-byte headers, serialisation times rounded to NS-3's 1 ns resolution.
+    pub fn ns3() -> Self {
+        PacketConfig {
+            packet_bytes: 1064,
+            header_bytes: 64,
+            tx_quantum: Picos(1000),
+            ..PacketConfig::default()
+        }
+    }
+
     /// The default configuration with every packet simulated on its own.
     pub fn per_packet() -> Self {
         PacketConfig {
@@ -181,7 +198,9 @@ mod tests {
     #[test]
     fn defaults_are_valid_and_rejects_bad_values() {
         assert!(PacketConfig::default().validate("cfg").is_ok());
+        assert!(PacketConfig::ns3().validate("cfg").is_ok());
         assert_eq!(PacketConfig::default().payload_per_packet(), 1000);
+        assert_eq!(PacketConfig::ns3().payload_per_packet(), 1000);
         let bad = PacketConfig {
             header_bytes: 2000,
             ..PacketConfig::default()
