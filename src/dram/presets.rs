@@ -298,4 +298,40 @@ mod tests {
             (23, 23, 23, 55, 48, 26)
         );
     }
+
+    #[test]
+    fn a_slower_speed_grade_keeps_nanoseconds_and_burst_spacing() {
+        // H100 runs HBM3 at 670 GB/s per stack, below the preset's 819.2 GB/s.
+        let fast = preset("hbm3").unwrap();
+        let slow = fast.reclocked_to_peak(670e9).unwrap();
+        assert!((slow.peak_bandwidth_bytes_per_s() / 670e9 - 1.0).abs() < 0.002);
+        assert_eq!(slow.timing.tck_ps, 764);
+        let ns = |s: &DramSpec, c: u64| (c * s.timing.tck_ps) as f64 / 1000.0;
+        for (a, b) in [
+            (fast.timing.cl, slow.timing.cl),
+            (fast.timing.rcd_rd, slow.timing.rcd_rd),
+            (fast.timing.faw, slow.timing.faw),
+            (fast.timing.rfc, slow.timing.rfc),
+            (fast.timing.refi, slow.timing.refi),
+        ] {
+            let (before, after) = (ns(&fast, a), ns(&slow, b));
+            // Rounded up to the new clock: never shorter, at most one clock longer.
+            assert!(
+                after >= before && after < before + 0.764,
+                "{before} -> {after} ns"
+            );
+        }
+        assert_eq!(
+            (slow.timing.ccd_s, slow.timing.ccd_l, slow.timing.rtrs),
+            (2, 4, 1)
+        );
+        assert!(slow.timing.rc >= slow.timing.ras + slow.timing.rp);
+        // The preset's own peak is the preset; nonsense is refused naming the quantity.
+        assert_eq!(
+            fast.reclocked_to_peak(fast.peak_bandwidth_bytes_per_s())
+                .unwrap(),
+            fast
+        );
+        assert!(fast.reclocked_to_peak(0.0).is_err());
+    }
 }

@@ -471,4 +471,60 @@ impl DramSpec {
     pub fn cycles_to_time(&self, cycles: u64) -> Picos {
         self.clock().to_time(Cycles(cycles))
     }
+
+    /// The same memory at the speed grade whose peak is `peak_bytes_per_s` (a part run
+    /// slower or faster than the preset, as GPUs run their HBM): tCK scales by the ratio of
+    /// the peaks, and every timing keeps its nanosecond value, re-rounded up to whole cycles
+    /// of the new clock, except the column-to-column spacings and the bus turnaround, which
+    /// are counted in clocks of the data bus and keep their cycle counts.
+    pub fn reclocked_to_peak(&self, peak_bytes_per_s: f64) -> Result<DramSpec, DramError> {
+        if !(peak_bytes_per_s.is_finite() && peak_bytes_per_s > 0.0) {
+            return Err(DramError::invalid(
+                "peak bandwidth",
+                peak_bytes_per_s,
+                "must be a positive number of bytes per second",
+            ));
+        }
+        let ratio = self.peak_bandwidth_bytes_per_s() / peak_bytes_per_s;
+        let old = &self.timing;
+        let tck_ps = (old.tck_ps as f64 * ratio).round().max(1.0) as u64;
+        if tck_ps == old.tck_ps {
+            return Ok(self.clone());
+        }
+        let new_clock = ClockDomain::at_least_1ps(Picos(tck_ps));
+        // 0 stays 0: the constraint does not exist in this memory.
+        let same_ns = |cycles: u64| -> u64 {
+            if cycles == 0 {
+                return 0;
+            }
+            let ns = (cycles * old.tck_ps) as f64 / 1000.0;
+            ns_to_cycles(ns, &new_clock).unwrap_or(cycles).max(1)
+        };
+        let (ras, rp) = (same_ns(old.ras), same_ns(old.rp));
+        let mut spec = self.clone();
+        spec.timing = Timing {
+            tck_ps,
+            cl: same_ns(old.cl),
+            cwl: same_ns(old.cwl),
+            rcd_rd: same_ns(old.rcd_rd),
+            rcd_wr: same_ns(old.rcd_wr),
+            rp,
+            ras,
+            rc: same_ns(old.rc).max(ras + rp),
+            ccd_s: old.ccd_s,
+            ccd_l: old.ccd_l,
+            rrd_s: same_ns(old.rrd_s),
+            rrd_l: same_ns(old.rrd_l),
+            faw: same_ns(old.faw),
+            wtr_s: same_ns(old.wtr_s),
+            wtr_l: same_ns(old.wtr_l),
+            rtp: same_ns(old.rtp),
+            wr: same_ns(old.wr),
+            rfc: same_ns(old.rfc),
+            refi: same_ns(old.refi),
+            rtrs: old.rtrs,
+        };
+        spec.validate()?;
+        Ok(spec)
+    }
 }

@@ -348,6 +348,7 @@ fn incast_head_of_line_blocking_is_where_the_fast_engine_is_blind() {
         // The NS-3 panels' packets (1064 B with a 64-byte header), one event each.
         let cfg = PacketConfig {
             buffer_packets,
+            buffers_cover_round_trip: false,
             completion: Completion::LastPacket,
             aggregation: Aggregation::PerPacket,
             ..PacketConfig::ns3()
@@ -367,4 +368,35 @@ fn incast_head_of_line_blocking_is_where_the_fast_engine_is_blind() {
         "head-of-line blocking missing: {shallow_s} vs fast {fast_s}"
     );
     assert!(shallow.stats.credit_stalls > 0 && deep.stats.credit_stalls == 0);
+}
+
+/// A link's buffer covers its credit round trip, so a lone ring on a long-latency switch
+/// (the H100 NVSwitch level: 370 GB/s, 1.25 µs per hop) runs at line rate as the fast engine
+/// has it; with 512-packet buffers the credits would cap each link at buffer ÷ round trip.
+#[test]
+fn long_latency_links_run_at_line_rate_when_buffers_cover_the_round_trip() {
+    let c = CollectiveCase {
+        network: spec("switch(8,370GB/s,1.25us)"),
+        op: Op::AllReduce,
+        algorithm: Some(Algorithm::Ring),
+        bytes: 64.0 * 1024.0 * 1024.0,
+        packet: None,
+        groups: None,
+    };
+    let fast_s = fast::collective_timing(&c)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .cost
+        .total_s();
+    let sized = detailed_s(&c, &PacketConfig::default());
+    let fixed = detailed_s(
+        &c,
+        &PacketConfig {
+            buffers_cover_round_trip: false,
+            ..PacketConfig::default()
+        },
+    );
+    eprintln!("ring 64 MiB on 370 GB/s, 1.25 us: fast {fast_s:.4e} s, detailed {sized:.4e} s, 512-packet buffers {fixed:.4e} s");
+    assert!(rel(sized, fast_s) < 0.01, "{sized} vs fast {fast_s}");
+    // 512 packets of 1000 B per 2 × 2.5 µs credit loop: about 205 GB/s, well under 370.
+    assert!(fixed > 1.5 * fast_s, "{fixed} vs fast {fast_s}");
 }

@@ -85,8 +85,18 @@ pub fn dram_spec_for(system: &System) -> Result<DramSpec> {
             })?
         }
         Memory::Hbm(h) => {
+            // One stack of the named technology, at the speed grade the system gives it
+            // (GPUs run their HBM below the technology's top rate), then every stack.
             let mut spec = crate::dram::load_memory(&h.technology)
-                .map_err(|e| invalid("system.memory.technology", &h.technology, e.to_string()))?;
+                .map_err(|e| invalid("system.memory.technology", &h.technology, e.to_string()))?
+                .reclocked_to_peak(h.bandwidth_per_stack)
+                .map_err(|e| {
+                    invalid(
+                        "system.memory.bandwidth_per_stack",
+                        h.bandwidth_per_stack,
+                        e.to_string(),
+                    )
+                })?;
             spec.org.channels *= h.stacks;
             spec
         }

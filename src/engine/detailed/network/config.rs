@@ -66,6 +66,14 @@ pub struct PacketConfig {
     /// reference networks (512 B/ns × (2 × 256 ns)), so backpressure never throttles a
     /// lone flow there and only congestion fills the buffers.
     pub buffer_packets: u32,
+    /// Grow each link's buffer to at least twice its own credit round trip (there and back
+    /// over the link) × bandwidth, in packets, as a lossless link is built: otherwise a
+    /// lone flow on a long-latency link is throttled to buffer ÷ round trip. Default true;
+    /// the reference NS-3 networks need no more than `buffer_packets` (512 B/ns × 2 × 2 ×
+    /// 128 ns is 256 packets), while the H100 NVSwitch level (370 GB/s, 1.25 µs per hop)
+    /// needs 1,850.
+    #[serde(default = "default_true")]
+    pub buffers_cover_round_trip: bool,
     /// When a sender counts a message as finished. Default [`Completion::Ack`]: NS-3's
     /// small-message floors are two path latencies per dependent step (README §2.6).
     pub completion: Completion,
@@ -92,6 +100,7 @@ impl Default for PacketConfig {
             header_bytes: 0,
             ack_bytes: 64,
             buffer_packets: 512,
+            buffers_cover_round_trip: true,
             completion: Completion::Ack,
             tx_quantum: Picos(1),
             aggregation: Aggregation::Trains {
@@ -101,6 +110,10 @@ impl Default for PacketConfig {
             mapping: Mapping::PerDimension,
         }
     }
+}
+
+fn default_true() -> bool {
+    true
 }
 
 impl PacketConfig {

@@ -28,6 +28,8 @@ pub(crate) struct Port {
     /// Free packet slots at the far end (may go negative while a train longer than the
     /// buffer drains).
     pub credits: i64,
+    /// Packets the far end's input buffer holds.
+    pub buffer: u32,
     /// Until when the serialiser is committed.
     pub busy_until: SimTime,
     /// A wake-up event is already scheduled at `busy_until`.
@@ -74,6 +76,7 @@ impl Port {
             is_link,
             credit_limited: is_link && credit_limited,
             credits: i64::from(buffer_packets),
+            buffer: buffer_packets,
             busy_until: SimTime::ZERO,
             wake_pending: false,
             ctrl: VecDeque::new(),

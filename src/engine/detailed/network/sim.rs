@@ -102,6 +102,15 @@ struct Gate {
 /// credits cannot deadlock. Rings and tori (wrap-around) and meshes inside a hierarchy
 /// (climb and descent mix dimension orders) could, without the virtual channels that real
 /// routers add; their links are modelled with deep buffers.
+/// Packets that cover twice a link's credit round trip (a packet's way there and its
+/// credit's way back) at its bandwidth.
+fn round_trip_packets(latency_s: f64, bandwidth: f64, packet_bytes: u32) -> u32 {
+    let bytes = 2.0 * (2.0 * latency_s) * bandwidth;
+    (bytes / f64::from(packet_bytes.max(1)))
+        .ceil()
+        .clamp(1.0, f64::from(u32::MAX)) as u32
+}
+
 fn finite_buffers(kind: LevelKind, outermost: bool) -> bool {
     match kind {
         LevelKind::Switch | LevelKind::AllToAll => true,
@@ -152,13 +161,16 @@ impl<'t> NetworkSim<'t> {
                 let finite = levels
                     .get(k)
                     .is_some_and(|l| finite_buffers(l.kind, k + 1 == levels.len()));
-                Port::new(
-                    r,
-                    cfg.packet_bytes,
-                    cfg.tx_quantum,
-                    finite,
-                    cfg.buffer_packets,
-                )
+                let buffer = if cfg.buffers_cover_round_trip {
+                    cfg.buffer_packets.max(round_trip_packets(
+                        r.latency,
+                        r.bandwidth,
+                        cfg.packet_bytes,
+                    ))
+                } else {
+                    cfg.buffer_packets
+                };
+                Port::new(r, cfg.packet_bytes, cfg.tx_quantum, finite, buffer)
             })
             .collect();
         Ok(NetworkSim {
@@ -549,8 +561,7 @@ impl<'t> NetworkSim<'t> {
                     self.units[port.fifo[0] as usize].packets()
                 };
                 let port = &mut self.ports[p as usize];
-                if port.credit_limited
-                    && port.credits < i64::from(credit_charge(need, self.cfg.buffer_packets))
+                if port.credit_limited && port.credits < i64::from(credit_charge(need, port.buffer))
                 {
                     port.stalls += 1;
                     return Ok(());
@@ -600,7 +611,7 @@ impl<'t> NetworkSim<'t> {
         let tail_exit = (now + total).max(u.tail + last);
         let latency = port.latency;
         let is_link = port.is_link;
-        let charge = credit_charge(u.packets(), self.cfg.buffer_packets);
+        let charge = credit_charge(u.packets(), port.buffer);
         if is_link && port.credit_limited && !u.ctrl {
             port.credits -= i64::from(charge);
         }
