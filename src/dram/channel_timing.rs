@@ -184,12 +184,18 @@ impl ChannelTiming {
     #[inline]
     pub fn rank_ready(&self, rank: usize) -> RankReady {
         let next = &self.rank_next[rank];
-        let (mut rd_port, mut wr_port) = (u64::MAX, u64::MAX);
-        for p in 0..self.ports {
-            let pn = &self.port_next[p * self.ranks + rank];
-            rd_port = rd_port.min(pn[0]);
-            wr_port = wr_port.min(pn[1]);
-        }
+        let (rd_port, wr_port) = if self.ports == 1 {
+            let pn = &self.port_next[rank];
+            (pn[0], pn[1])
+        } else {
+            let (mut rd_port, mut wr_port) = (u64::MAX, u64::MAX);
+            for p in 0..self.ports {
+                let pn = &self.port_next[p * self.ranks + rank];
+                rd_port = rd_port.min(pn[0]);
+                wr_port = wr_port.min(pn[1]);
+            }
+            (rd_port, wr_port)
+        };
         let mut act = next[0];
         let (ring, head, n) = &self.faw[rank];
         if self.t.faw > 0 && *n >= 4 {

@@ -156,7 +156,7 @@ pub struct Channel {
     /// Arrived requests, oldest first.
     queue: VecDeque<Entry>,
     /// Requests whose arrival cycle is still ahead, by arrival.
-    incoming: Vec<QueuedRequest>,
+    incoming: VecDeque<QueuedRequest>,
     /// Per bank: its queued work and place in `active`.
     work: Vec<BankWork>,
     /// The banks with queued requests (flat indices, in no particular order).
@@ -234,7 +234,7 @@ impl Channel {
             timing,
             checker,
             queue: VecDeque::with_capacity(spec.controller.queue_depth as usize),
-            incoming: Vec::new(),
+            incoming: VecDeque::new(),
             work,
             active: Vec::with_capacity(banks),
             rank_ready: vec![RankReady::default(); ranks],
@@ -271,8 +271,16 @@ impl Channel {
             return Err(req);
         }
         if req.arrival > self.last_cycle {
-            let pos = self.incoming.partition_point(|r| r.arrival <= req.arrival);
-            self.incoming.insert(pos, req);
+            if self
+                .incoming
+                .back()
+                .is_none_or(|r| r.arrival <= req.arrival)
+            {
+                self.incoming.push_back(req);
+            } else {
+                let pos = self.incoming.partition_point(|r| r.arrival <= req.arrival);
+                self.incoming.insert(pos, req);
+            }
         } else {
             self.admit(req);
         }
@@ -280,10 +288,27 @@ impl Channel {
     }
 
     fn admit(&mut self, req: QueuedRequest) {
-        self.cached = None;
         let flat = self.timing.bank_index(req.rank, req.bankgroup, req.bank);
         let hit = self.timing.bank(flat).open_row() == Some(req.row);
         let w = &mut self.work[flat];
+        // The request is the youngest, so it changes the plan only through its bank's
+        // candidates: a first hit of its kind (a new RD or WR candidate, or no more
+        // PRE for the bank's misses) or a first miss (a new ACT or PRE candidate).
+        // Otherwise the cached plan stands. Under the closed-page policy a plan also
+        // prunes the closing list, so every arrival recomputes it.
+        let writes = w.hit_writes.min(w.hits);
+        let same_candidates = w.queued > 0
+            && self.policy == PagePolicy::Open
+            && if !hit {
+                w.queued > w.hits
+            } else if req.is_write {
+                writes > 0
+            } else {
+                w.hits > writes
+            };
+        if !same_candidates {
+            self.cached = None;
+        }
         if hit {
             w.hits += 1;
             w.hit_writes += u32::from(req.is_write);
@@ -375,8 +400,11 @@ impl Channel {
     pub fn step(&mut self, t: u64) -> StepOutcome {
         self.decisions += 1;
         self.last_cycle = self.last_cycle.max(t);
-        while self.incoming.first().is_some_and(|r| r.arrival <= t) {
-            let r = self.incoming.remove(0);
+        while let Some(&r) = self.incoming.front() {
+            if r.arrival > t {
+                break;
+            }
+            self.incoming.pop_front();
             self.admit(r);
         }
         let mut out = StepOutcome {
@@ -388,8 +416,10 @@ impl Channel {
             out.next = Some(t + 1);
             return out;
         }
+        // A cached plan holds for every cycle from the one it was computed at up to
+        // its issue cycle (nothing it depends on changes in between).
         let plan = match self.cached.take() {
-            Some((at, plan)) if at == t => plan,
+            Some((at, plan)) if at >= t => plan,
             _ => self.plan_from(t),
         };
         match plan {
@@ -435,7 +465,7 @@ impl Channel {
     /// PRE); or the cycle at which the choice must be recomputed.
     fn plan_from(&mut self, from: u64) -> Plan {
         // Cycles at which the candidate set itself changes.
-        let mut boundary = self.incoming.first().map_or(u64::MAX, |r| r.arrival);
+        let mut boundary = self.incoming.front().map_or(u64::MAX, |r| r.arrival);
         let mut blocked: u64 = 0;
         // The first cycles from `from` with a free row / column command slot.
         let row_from = self.timing.first_slot_for(CommandKind::Act, from);

@@ -265,8 +265,9 @@ impl MemorySystem {
             }
             // The channel's wake-up is moved rather than removed and set again.
             self.wakes.advance_now(cycle);
-            // Other channels do not move while this one decides.
-            let others = self.wakes.earliest_other(ch);
+            // Other channels do not move while this one decides; their earliest
+            // wake-up is looked up once a decision of this one falls within `limit`.
+            let mut others: Option<u64> = None;
             let next = loop {
                 self.events_processed += 1;
                 let o = self.channels[ch].step(cycle);
@@ -284,7 +285,9 @@ impl MemorySystem {
                     Some(n) => {
                         // Decisions that come before any other pending event are taken
                         // at once (no other event can intervene); the rest are queued.
-                        if n <= limit && n < others {
+                        if n <= limit
+                            && n < *others.get_or_insert_with(|| self.wakes.earliest_other(ch))
+                        {
                             cycle = n;
                             continue;
                         }

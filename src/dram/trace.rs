@@ -84,6 +84,79 @@ static CLASS: [u8; 256] = {
     t
 };
 
+/// One in every byte lane.
+const ONES: u64 = 0x0101_0101_0101_0101;
+/// The high bit of every byte lane.
+const HIGH: u64 = 0x8080_8080_8080_8080;
+/// Powers of ten up to the eighth.
+const POW10: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
+
+/// For the byte lanes of `x` (each below 0x80), the high bit of each lane whose byte
+/// lies in `lo..=hi` (`lo` at most 0x80). Adding `0x80 - lo` sets a lane's high bit
+/// exactly when the byte is at least `lo`, adding `0x7F - hi` exactly when it is above
+/// `hi`; no lane carries into the next.
+#[inline]
+fn lanes_in(x: u64, lo: u8, hi: u8) -> u64 {
+    let at_least_lo = x + ONES * u64::from(0x80 - lo);
+    let above_hi = x + ONES * u64::from(0x7F - hi);
+    at_least_lo & !above_hi & HIGH
+}
+
+/// The leading hexadecimal digits of the eight bytes in `w` (the first byte in the
+/// lowest lane): how many there are (0 to 8) and their value.
+///
+/// Each lane's digit value is its low nibble, plus 9 for letters (bit 6 set); the
+/// leading digits are shifted to the top lanes, the lanes reversed so that the last
+/// digit is in the lowest, and the nibbles packed pairwise.
+#[inline]
+fn hex8(w: u64) -> (u32, u64) {
+    let x = w & !HIGH;
+    let ascii = !w & HIGH;
+    let digit = lanes_in(x, b'0', b'9');
+    let letter = lanes_in(x | (ONES * 0x20), b'a', b'f');
+    let n = (!((digit | letter) & ascii) & HIGH).trailing_zeros() / 8;
+    if n == 0 {
+        return (0, 0);
+    }
+    let v = (x & (ONES * 0x0F)) + 9 * ((x >> 6) & ONES);
+    let v = (v << (8 * (8 - n))).swap_bytes();
+    let v = (v | (v >> 4)) & 0x00FF_00FF_00FF_00FF;
+    let v = (v | (v >> 8)) & 0x0000_FFFF_0000_FFFF;
+    let v = (v | (v >> 16)) & 0x0000_0000_FFFF_FFFF;
+    (n, v)
+}
+
+/// The leading decimal digits of the eight bytes in `w` (the first byte in the lowest
+/// lane): how many there are (0 to 8) and their value.
+///
+/// The digits are shifted to the top lanes (the lanes below read as leading zeros),
+/// then adjacent lanes are combined into two-digit, four-digit and eight-digit values.
+#[inline]
+fn dec8(w: u64) -> (u32, u64) {
+    let digit = lanes_in(w & !HIGH, b'0', b'9') & !w & HIGH;
+    let n = (!digit & HIGH).trailing_zeros() / 8;
+    if n == 0 {
+        return (0, 0);
+    }
+    // A borrow out of a lane at or after the first non-digit only reaches later lanes,
+    // which the shift discards.
+    let v = w.wrapping_sub(ONES * u64::from(b'0')) << (8 * (8 - n));
+    let v = (v.wrapping_mul(10) + (v >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let v = (v.wrapping_mul(100) + (v >> 16)) & 0x0000_FFFF_0000_FFFF;
+    let v = (v.wrapping_mul(10_000) + (v >> 32)) & 0xFFFF_FFFF;
+    (n, v)
+}
+
 /// The outcome of scanning the start of a buffer for one line.
 enum Scan {
     /// A complete line: the parse result and the bytes it used (with its newline).
@@ -105,6 +178,15 @@ fn scan_plain_line(buf: &[u8]) -> Option<(u64, bool, u64, usize)> {
     }
     let start = i;
     let mut addr: u64 = 0;
+    // Eight bytes at a time while the buffer holds them, then byte by byte.
+    while let Some(chunk) = buf[i..].first_chunk::<8>() {
+        let (n, v) = hex8(u64::from_le_bytes(*chunk));
+        addr = (addr << (4 * n)) | v;
+        i += n as usize;
+        if n < 8 || i - start > 16 {
+            break;
+        }
+    }
     for &b in &buf[i..] {
         let c = CLASS[b as usize];
         if c >= 16 {
@@ -136,6 +218,14 @@ fn scan_plain_line(buf: &[u8]) -> Option<(u64, bool, u64, usize)> {
     i += op_len + 1;
     let start = i;
     let mut cycle: u64 = 0;
+    while let Some(chunk) = buf[i..].first_chunk::<8>() {
+        let (n, v) = dec8(u64::from_le_bytes(*chunk));
+        cycle = cycle.wrapping_mul(POW10[n as usize]).wrapping_add(v);
+        i += n as usize;
+        if n < 8 || i - start > 19 {
+            break;
+        }
+    }
     for &b in &buf[i..] {
         let c = b.wrapping_sub(b'0');
         if c > 9 {
@@ -470,6 +560,38 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(first_error.contains("line 5"), "{first_error}");
+    }
+
+    /// The eight-byte digit scans agree with reading the digits one by one.
+    #[test]
+    fn eight_byte_digit_scans_match_byte_by_byte() {
+        let samples: [&[u8; 8]; 12] = [
+            b"0123abcd",
+            b"ffFFaAfF",
+            b"12 READ ",
+            b"9\n000000",
+            b"g1234567",
+            b"abcdefgh",
+            b"00000000",
+            b"99999999",
+            b"1234567\xff",
+            b"\xb0\xb1234567",
+            b"7:/@`GFf",
+            b"@`/:0912",
+        ];
+        for s in samples {
+            let w = u64::from_le_bytes(*s);
+            let hex = s.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+            let hex_value = s[..hex]
+                .iter()
+                .fold(0u64, |v, &b| (v << 4) | u64::from(CLASS[b as usize]));
+            assert_eq!(hex8(w), (hex as u32, hex_value), "{s:?}");
+            let dec = s.iter().take_while(|b| b.is_ascii_digit()).count();
+            let dec_value = s[..dec]
+                .iter()
+                .fold(0u64, |v, &b| v * 10 + u64::from(b - b'0'));
+            assert_eq!(dec8(w), (dec as u32, dec_value), "{s:?}");
+        }
     }
 
     #[test]
