@@ -368,21 +368,17 @@ pub fn schedule(op: Op, algorithm: Algorithm, groups: &Groups, bytes: f64) -> Re
                     });
                 }
             }
-            (Op::AllReduce, Algorithm::Direct) => {
-                for _ in 0..2 {
+            (Op::ReduceScatter | Op::AllReduce, Algorithm::Direct) => {
+                // Every rank sends each peer that peer's chunk; an all-reduce then sends
+                // the reduced chunk back to everyone the same way.
+                let exchanges = if op == Op::AllReduce { 2 } else { 1 };
+                for _ in 0..exchanges {
                     push(1, &|r, v| {
                         for d in 0..g {
                             v.push((r, d, bytes / gf));
                         }
                     });
                 }
-            }
-            (Op::ReduceScatter, Algorithm::Direct) => {
-                push(1, &|r, v| {
-                    for d in 0..g {
-                        v.push((r, d, bytes / gf));
-                    }
-                });
             }
             (Op::AllToAll, Algorithm::Direct) => {
                 push(1, &|r, v| {

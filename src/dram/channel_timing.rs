@@ -375,7 +375,7 @@ impl ChannelTiming {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::dram::test_support::{property_specs, IndexStream};
+    use crate::dram::test_support::{property_specs, CommandShape, IndexStream};
 
     /// `rank_ready` + `ready_at` give what `earliest_at` gives on the best port, for
     /// every bank and command the bank state allows, along a pseudo-random schedule.
@@ -385,17 +385,17 @@ mod tests {
             let mut timing = ChannelTiming::new(&spec);
             let (ranks, bgs, bpg) = (timing.ranks, timing.bgs, timing.bpg);
             let mut stream = IndexStream::new(0x1234_5678_9ABC_DEF1);
-            let mut rand = move |n: usize| stream.below(n);
+            let shape = CommandShape {
+                kinds: 5,
+                ranks,
+                bankgroups: bgs,
+                banks_per_group: bpg,
+                rows: 4,
+                ports: timing.ports,
+            };
             let mut t = 0u64;
             for _ in 0..3000 {
-                let cmd = Command::new(
-                    CommandKind::ALL[rand(5)],
-                    rand(ranks) as u16,
-                    rand(bgs) as u16,
-                    rand(bpg) as u16,
-                    rand(4) as u32,
-                )
-                .on_port(rand(timing.ports) as u16);
+                let cmd = stream.command(&shape);
                 if let Some(e) = timing.earliest(&cmd) {
                     t = t.max(e);
                     while !timing.can_issue(&cmd, t) {

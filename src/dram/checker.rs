@@ -440,7 +440,7 @@ pub fn merge_reports(reports: &[ViolationReport]) -> ViolationReport {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::dram::test_support::{property_specs, IndexStream};
+    use crate::dram::test_support::{property_specs, CommandShape, IndexStream};
 
     /// Whenever the quick pass says no rule can be violated, checking the rules one by
     /// one finds nothing either, along a pseudo-random schedule full of violations.
@@ -450,19 +450,19 @@ mod tests {
             let mut ck = ProtocolChecker::new(&spec);
             let (ranks, bgs, bpg, ports) = (ck.ranks, ck.bgs, ck.bpg, ck.ports);
             let mut stream = IndexStream::new(0x0DDB_1A5E_5BAD_5EED);
-            let mut rand = move |n: usize| stream.below(n);
+            let shape = CommandShape {
+                kinds: 4,
+                ranks,
+                bankgroups: bgs,
+                banks_per_group: bpg,
+                rows: 2,
+                ports,
+            };
             let mut t = 0u64;
             let mut skipped = 0;
             for _ in 0..20_000 {
-                t += rand(8) as u64;
-                let cmd = Command::new(
-                    CommandKind::ALL[rand(4)],
-                    rand(ranks) as u16,
-                    rand(bgs) as u16,
-                    rand(bpg) as u16,
-                    rand(2) as u32,
-                )
-                .on_port(rand(ports) as u16);
+                t += stream.below(8) as u64;
+                let cmd = stream.command(&shape);
                 let (r, p) = (cmd.rank as usize, cmd.port as usize);
                 let bank = (r * bgs + cmd.bankgroup as usize) * bpg + cmd.bank as usize;
                 let bases = [

@@ -96,12 +96,6 @@ struct Gate {
     together: Option<u32>,
 }
 
-/// Whether the input buffers behind links of this kind are finite. Switch trees (up-down
-/// routing), meshes crossed in dimension order as the outermost level, and all2all levels
-/// (one hop inside the level) have no cyclic buffer dependencies, so finite buffers with
-/// credits cannot deadlock. Rings and tori (wrap-around) and meshes inside a hierarchy
-/// (climb and descent mix dimension orders) could, without the virtual channels that real
-/// routers add; their links are modelled with deep buffers.
 /// Packets that cover twice a link's credit round trip (a packet's way there and its
 /// credit's way back) at its bandwidth.
 fn round_trip_packets(latency_s: f64, bandwidth: f64, packet_bytes: u32) -> u32 {
@@ -111,6 +105,12 @@ fn round_trip_packets(latency_s: f64, bandwidth: f64, packet_bytes: u32) -> u32 
         .clamp(1.0, f64::from(u32::MAX)) as u32
 }
 
+/// Whether the input buffers behind links of this kind are finite. Switch trees (up-down
+/// routing), meshes crossed in dimension order as the outermost level, and all2all levels
+/// (one hop inside the level) have no cyclic buffer dependencies, so finite buffers with
+/// credits cannot deadlock. Rings and tori (wrap-around) and meshes inside a hierarchy
+/// (climb and descent mix dimension orders) could, without the virtual channels that real
+/// routers add; their links are modelled with deep buffers.
 fn finite_buffers(kind: LevelKind, outermost: bool) -> bool {
     match kind {
         LevelKind::Switch | LevelKind::AllToAll => true,
