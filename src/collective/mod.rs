@@ -56,6 +56,15 @@ impl Op {
             Op::SendRecv => "send-recv",
         }
     }
+    /// The algorithms tried when none is named: all of [`Op::algorithms`] but
+    /// [`Algorithm::Pairwise`], which describes kernels that copy to one peer at a time
+    /// rather than a choice a collective library makes by itself.
+    pub fn automatic_algorithms(self) -> impl Iterator<Item = Algorithm> {
+        self.algorithms()
+            .iter()
+            .copied()
+            .filter(|&a| a != Algorithm::Pairwise)
+    }
     /// Algorithms that implement this operation.
     pub fn algorithms(self) -> &'static [Algorithm] {
         match self {
@@ -70,13 +79,15 @@ impl Op {
                 Algorithm::Ring,
                 Algorithm::HalvingDoubling,
                 Algorithm::TwoDRing,
+                Algorithm::Pairwise,
             ],
             Op::ReduceScatter => &[
                 Algorithm::Ring,
                 Algorithm::HalvingDoubling,
                 Algorithm::Direct,
+                Algorithm::Pairwise,
             ],
-            Op::AllToAll => &[Algorithm::Direct],
+            Op::AllToAll => &[Algorithm::Direct, Algorithm::Pairwise],
             Op::SendRecv => &[Algorithm::Direct],
         }
     }
@@ -101,6 +112,10 @@ pub enum Algorithm {
     HalvingDoubling,
     /// All-gather on a 2D grid: a column ring, then a row ring.
     TwoDRing,
+    /// One peer at a time (all-gather, reduce-scatter, all-to-all): g − 1 steps, and in step s
+    /// every rank sends to the rank s places ahead what that rank needs from it, as kernels
+    /// that issue one copy per peer in turn do.
+    Pairwise,
 }
 
 impl Algorithm {
@@ -114,11 +129,12 @@ impl Algorithm {
             "direct" => Algorithm::Direct,
             "halving-doubling" => Algorithm::HalvingDoubling,
             "2d-ring" => Algorithm::TwoDRing,
+            "pairwise" => Algorithm::Pairwise,
             _ => {
                 return Err(invalid(
                     "--algorithm",
                     s,
-                    "use ring, recursive-doubling, rabenseifner, double-binary-tree, direct, halving-doubling or 2d-ring",
+                    "use ring, recursive-doubling, rabenseifner, double-binary-tree, direct, halving-doubling, 2d-ring or pairwise",
                 ))
             }
         })
@@ -133,6 +149,7 @@ impl Algorithm {
             Algorithm::Direct => "direct",
             Algorithm::HalvingDoubling => "halving-doubling",
             Algorithm::TwoDRing => "2d-ring",
+            Algorithm::Pairwise => "pairwise",
         }
     }
 }
@@ -380,6 +397,18 @@ pub fn schedule(op: Op, algorithm: Algorithm, groups: &Groups, bytes: f64) -> Re
                     });
                 }
             }
+            (Op::AllGather | Op::ReduceScatter | Op::AllToAll, Algorithm::Pairwise) => {
+                // All-gather: a rank's whole contribution; reduce-scatter: the receiver's chunk
+                // of the sender's partial buffer; all-to-all: what the receiver needs.
+                let b = if op == Op::ReduceScatter {
+                    bytes / gf
+                } else {
+                    bytes
+                };
+                for s in 1..g {
+                    push(1, &|r, v| v.push((r, (r + s) % g, b)));
+                }
+            }
             (Op::AllToAll, Algorithm::Direct) => {
                 push(1, &|r, v| {
                     for d in 0..g {
@@ -479,6 +508,7 @@ mod tests {
             Algorithm::Ring,
             Algorithm::HalvingDoubling,
             Algorithm::TwoDRing,
+            Algorithm::Pairwise,
         ] {
             let s = schedule(Op::AllGather, a, &g, 100.0).unwrap();
             assert!((bytes_received(&s, 5) - 1500.0).abs() < 1e-9, "{a:?}");
@@ -493,6 +523,7 @@ mod tests {
             Algorithm::Ring,
             Algorithm::HalvingDoubling,
             Algorithm::Direct,
+            Algorithm::Pairwise,
         ] {
             let s = schedule(Op::ReduceScatter, a, &g, b).unwrap();
             assert!(
@@ -503,6 +534,46 @@ mod tests {
         let direct = schedule(Op::ReduceScatter, Algorithm::Direct, &g, b).unwrap();
         assert_eq!(direct.step_count(), 1);
         assert_eq!(direct.steps[0].flows.len(), 8 * 7);
+    }
+
+    #[test]
+    fn pairwise_steps_are_shifts_that_each_rank_receives_once() {
+        let g = Groups::single(8);
+        for op in [Op::AllGather, Op::ReduceScatter, Op::AllToAll] {
+            let s = schedule(op, Algorithm::Pairwise, &g, 64.0).unwrap();
+            assert_eq!(s.step_count(), 7, "{op:?}");
+            for (i, st) in s.steps.iter().enumerate() {
+                let shift = i as u32 + 1;
+                assert_eq!(st.flows.len(), 8);
+                for f in &st.flows {
+                    assert_eq!(f.dst, (f.src + shift) % 8, "{op:?} step {i}");
+                }
+                for r in 0..8 {
+                    assert_eq!(st.flows.iter().filter(|f| f.dst == r).count(), 1);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn pairwise_is_timed_only_when_named() {
+        let case = |algorithm| CollectiveCase {
+            network: crate::network::NetworkSpec::parse("switch(8,100GB/s,100ns)", "test").unwrap(),
+            op: Op::ReduceScatter,
+            algorithm,
+            bytes: 1e6,
+            packet: None,
+            groups: None,
+        };
+        let automatic = case(None).candidate_algorithms().unwrap();
+        assert!(!automatic.contains(&Algorithm::Pairwise), "{automatic:?}");
+        assert!(automatic.contains(&Algorithm::Direct));
+        assert_eq!(
+            case(Some(Algorithm::Pairwise))
+                .candidate_algorithms()
+                .unwrap(),
+            vec![Algorithm::Pairwise]
+        );
     }
 
     #[test]
@@ -593,9 +664,7 @@ impl CollectiveCase {
             }
             None => Ok(self
                 .op
-                .algorithms()
-                .iter()
-                .copied()
+                .automatic_algorithms()
                 .filter(|&a| applicable(self.op, a, &groups))
                 .collect()),
         }

@@ -206,8 +206,8 @@ impl Kernel {
     /// The collective of this kernel.
     pub fn collective(self) -> (Op, Algorithm) {
         match self {
-            Kernel::AgGemm => (Op::AllGather, Algorithm::HalvingDoubling),
-            Kernel::GemmRs => (Op::ReduceScatter, Algorithm::Direct),
+            Kernel::AgGemm => (Op::AllGather, Algorithm::Pairwise),
+            Kernel::GemmRs => (Op::ReduceScatter, Algorithm::Pairwise),
         }
     }
 }

@@ -159,9 +159,7 @@ impl Ctx<'_> {
             (Some(a), _) => vec![a],
             (None, Some(&a)) => vec![a],
             (None, None) => {
-                c.op.algorithms()
-                    .iter()
-                    .copied()
+                c.op.automatic_algorithms()
                     .filter(|&a| collective::applicable(c.op, a, &groups))
                     .collect()
             }

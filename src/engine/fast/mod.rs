@@ -123,9 +123,7 @@ impl FastEngine {
         let candidates: Vec<Algorithm> = match forced {
             Some(a) => vec![a],
             None => {
-                c.op.algorithms()
-                    .iter()
-                    .copied()
+                c.op.automatic_algorithms()
                     .filter(|&a| collective::applicable(c.op, a, &groups))
                     .collect()
             }
@@ -209,9 +207,11 @@ pub fn overlapped_time(compute_s: f64, waves: f64, hop_s: f64, link_s: f64) -> f
 
 /// A GEMM fused with a collective on one device of `system` (AG-GEMM, GEMM-RS style kernels):
 /// the GEMM through the kernel model, the collective through the dual-stage model, combined
-/// tile by tile when `overlap`. A reducing collective (reduce-scatter, all-reduce) then sums
-/// the partial chunks that arrived: an element-wise pass that reads every rank's partial of
-/// this rank's chunk and writes the sum. It cannot start before the last partial lands, so it
+/// when `overlap`. A pairwise all-gather or reduce-scatter is pipelined segment by segment
+/// against the GEMM ([`pairwise_pipelined_time`]); any other collective overlaps wave by wave
+/// ([`overlapped_time`]). A reducing collective (reduce-scatter, all-reduce) then sums the
+/// partial chunks that arrived: an element-wise pass that reads every rank's partial of this
+/// rank's chunk and writes the sum. It cannot start before the last partial lands, so it
 /// follows the overlapped part. Returns seconds.
 pub fn fused_gemm_collective(
     system: &crate::hw::System,
@@ -222,16 +222,81 @@ pub fn fused_gemm_collective(
     let rates = DeviceRates::of(system);
     let tiler = Tiler::of(system);
     let k = time_kernel(&rates, &tiler.gemm(gemm));
-    let c = network::collective_timing(collective)?;
     let body = k.total_s - k.overhead_s;
-    let t = if overlap {
-        overlapped_time(body, k.waves, c.cost.hop_time_s, c.cost.link_time_s)
-    } else {
-        body + c.cost.total_s()
+    let feed = match collective.op {
+        CollOp::AllGather => Some(SegmentFeed::Consumes),
+        CollOp::ReduceScatter => Some(SegmentFeed::Produces),
+        _ => None,
+    };
+    let t = match (overlap, collective.algorithm, feed) {
+        (true, Some(Algorithm::Pairwise), Some(feed)) => {
+            let steps: Vec<f64> = network::step_costs(collective)?
+                .iter()
+                .map(network::NetCost::total_s)
+                .collect();
+            pairwise_pipelined_time(feed, body, k.waves, &steps)
+        }
+        (true, ..) => {
+            let c = network::collective_timing(collective)?;
+            overlapped_time(body, k.waves, c.cost.hop_time_s, c.cost.link_time_s)
+        }
+        (false, ..) => body + network::collective_timing(collective)?.cost.total_s(),
     };
     let reduction_s = partial_sum_pass(collective, gemm.act_bytes)
         .map_or(0.0, |e| time_kernel(&rates, &tiler.elementwise(&e)).total_s);
     Ok(t + k.overhead_s + reduction_s)
+}
+
+/// Which way data flows between a GEMM and the collective fused with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SegmentFeed {
+    /// The collective brings the GEMM its input (all-gather before the GEMM).
+    Consumes,
+    /// The collective carries the GEMM's output away (reduce-scatter after the GEMM).
+    Produces,
+}
+
+/// A GEMM of `body_s` in `waves` thread-block waves, cut into g = `steps.len()` + 1 row
+/// segments, one per rank, fused with a pairwise collective whose step s (taking `steps[s]`
+/// seconds) moves one segment's data between this rank and one peer. Transfers run one after
+/// another, as a stream of peer copies does. A tile takes one wave's time (`body_s / waves`),
+/// so a segment of fewer tiles than there are processing elements still takes that long.
+///
+/// - [`SegmentFeed::Consumes`]: the local segment is computed first; segment s + 1 finishes
+///   one tile time after its data arrives, and no sooner than its share of the GEMM after
+///   segment s (transfers start at once, back to back).
+/// - [`SegmentFeed::Produces`]: the segments bound for peers are computed first, in the order
+///   the transfers send them, and the local one last; transfer s starts when segment s is
+///   complete and transfer s − 1 is done. A segment is complete when the wave holding its
+///   last tile ends.
+///
+/// Returns the time until the GEMM and every transfer are done, seconds.
+pub fn pairwise_pipelined_time(feed: SegmentFeed, body_s: f64, waves: f64, steps: &[f64]) -> f64 {
+    let g = steps.len() as f64 + 1.0;
+    let w = waves.max(1.0);
+    let tile = body_s / w;
+    match feed {
+        SegmentFeed::Consumes => {
+            let share = body_s / g;
+            let mut arrived = 0.0;
+            let mut done = share.max(tile);
+            for &s in steps {
+                arrived += s;
+                done = (done + share).max(arrived + tile);
+            }
+            done
+        }
+        SegmentFeed::Produces => {
+            let mut sent = 0.0f64;
+            for (j, &s) in steps.iter().enumerate() {
+                // The wave that finishes segment j's last tile (a small guard keeps exact
+                // multiples in their own wave).
+                let wave = ((j as f64 + 1.0) * w / g - 1e-9).ceil().clamp(1.0, w);
+                sent = sent.max(tile * wave) + s;
+            }
+            sent.max(body_s)
+        }
+    }
 }
 
 /// The element-wise pass that sums the partial chunks a reducing collective delivers to a
@@ -562,4 +627,38 @@ pub fn summarize_public(s: &Scenario, engine: &str, steps: &[StepResult]) -> Rep
         })
         .collect();
     summarize(s, engine, &converted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consumed_segments_wait_for_their_data_one_tile_time() {
+        // Transfers far slower than the GEMM: the last segment finishes one tile time (one
+        // wave's time) after the last transfer lands.
+        let t = pairwise_pipelined_time(SegmentFeed::Consumes, 8.0, 2.0, &[10.0; 7]);
+        assert!((t - (70.0 + 4.0)).abs() < 1e-12, "{t}");
+        // Transfers far faster: the GEMM alone, in many waves.
+        let t = pairwise_pipelined_time(SegmentFeed::Consumes, 8.0, 16.0, &[1e-6; 7]);
+        assert!((t - 8.0).abs() < 1e-9, "{t}");
+    }
+
+    #[test]
+    fn produced_segments_leave_when_the_wave_holding_their_last_tile_ends() {
+        // 4 waves for 8 segments: segments 0 and 1 both complete with wave 1, so the first
+        // transfer starts at a quarter of the GEMM, not an eighth.
+        let t = pairwise_pipelined_time(SegmentFeed::Produces, 8.0, 4.0, &[10.0; 7]);
+        assert!((t - (2.0 + 70.0)).abs() < 1e-12, "{t}");
+        // Fast transfers: the last one, for the segment before the local one, follows the
+        // wave that completes it; the local segment ends the GEMM after it.
+        let t = pairwise_pipelined_time(SegmentFeed::Produces, 8.0, 8.0, &[0.5; 7]);
+        assert!((t - 8.0).abs() < 1e-12, "{t}");
+        let last_slow = [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 1.5];
+        let t = pairwise_pipelined_time(SegmentFeed::Produces, 8.0, 8.0, &last_slow);
+        assert!((t - (7.0 + 1.5)).abs() < 1e-12, "{t}");
+        // Transfers slower than segments: back to back after the first segment.
+        let t = pairwise_pipelined_time(SegmentFeed::Produces, 8.0, 8.0, &[1.5; 7]);
+        assert!((t - (1.0 + 7.0 * 1.5)).abs() < 1e-12, "{t}");
+    }
 }

@@ -85,6 +85,31 @@ pub fn schedule_cost(topo: &Topology, schedule: &Schedule, scratch: &mut NetScra
     total
 }
 
+/// The cost of each step (repeats unrolled) of a collective that names its algorithm, laid
+/// flat over its groups.
+pub fn step_costs(case: &crate::collective::CollectiveCase) -> crate::error::Result<Vec<NetCost>> {
+    let topo = Topology::new(&case.network);
+    let algorithm = match case.algorithm {
+        Some(a) => a,
+        None => {
+            return Err(crate::error::invalid(
+                "--algorithm",
+                "(none)",
+                "step costs need a named algorithm",
+            ))
+        }
+    };
+    let groups = case.resolved_groups();
+    let schedule = crate::collective::schedule(case.op, algorithm, &groups, case.wire_bytes())?;
+    let mut scratch = NetScratch::default();
+    let mut out = Vec::new();
+    for step in &schedule.steps {
+        let c = step_cost(&topo, step, &mut scratch);
+        out.extend(std::iter::repeat_n(c, step.repeat as usize));
+    }
+    Ok(out)
+}
+
 /// The fast engine's answer for a stand-alone collective.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CollectiveTiming {
