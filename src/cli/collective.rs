@@ -21,7 +21,7 @@ pub struct CollectiveArgs {
     /// all-to-all: per destination). Units allowed: 64MiB, 1GB.
     #[arg(long, default_value = "1MiB")]
     pub bytes: String,
-    /// Algorithm (default: the fastest that applies).
+    /// Algorithm: ring, recursive-doubling, rabenseifner, double-binary-tree, direct, halving-doubling, 2d-ring or pairwise (default: the fastest that applies; pairwise only when named).
     #[arg(long)]
     pub algorithm: Option<String>,
     /// Packet size for header overhead (with --header-bytes).
