@@ -395,21 +395,24 @@ pub fn lower(s: &Scenario, kv_len: u32) -> Plan {
         let group_tokens = t * (group / tp);
         let local_experts = experts / moe_ep;
         // Routed token-expert pairs landing on the busiest rank, and the distinct local experts
-        // it touches. With uniform routing the busiest of `moe_ep` ranks carries about
-        // mean + sqrt(2 · mean · ln moe_ep) (balls into bins); `imbalance` scales on top.
-        let busiest = |mean: f64| {
-            if moe_ep > 1.0 {
-                mean + (2.0 * mean * moe_ep.ln()).sqrt()
-            } else {
-                mean
-            }
-        };
-        let pairs_mean = group_tokens * k / moe_ep;
-        let pairs =
-            busiest(pairs_mean).min(group_tokens.min(local_experts * group_tokens)) * imbalance;
+        // it touches: the expected largest of `moe_ep` ranks' counts under uniform routing
+        // (each token picks k distinct experts); `imbalance` scales on top.
+        let share = 1.0 / moe_ep;
+        let pairs_mean = group_tokens * k * share;
+        let pairs_var =
+            group_tokens * k * share * (1.0 - share) * (experts - k) / (experts - 1.0).max(1.0);
+        let pairs = expected_max(pairs_mean, pairs_var, moe_ep)
+            .min(group_tokens.min(local_experts * group_tokens))
+            * imbalance;
         let pairs = pairs.max(pairs_mean * imbalance);
-        let active_mean = local_experts * (1.0 - (1.0 - k / experts).powf(group_tokens));
-        let active = busiest(active_mean).min(local_experts).max(1.0);
+        let touched = 1.0 - (1.0 - k / experts).powf(group_tokens);
+        let active = expected_max(
+            local_experts * touched,
+            local_experts * touched * (1.0 - touched),
+            moe_ep,
+        )
+        .min(local_experts)
+        .max(1.0);
         let rows = (pairs / active).max(1.0);
         let f = e.expert_ffn as f64 / moe_tp;
         let per_rank_tokens = (group_tokens / group).max(1.0 / group);
@@ -514,5 +517,88 @@ pub fn lower(s: &Scenario, kv_len: u32) -> Plan {
         pipeline,
         tokens_per_step,
         fsdp_gather_bytes_per_layer: fsdp,
+    }
+}
+
+/// The expected largest of `n` independent counts of the given mean and variance: the
+/// normal approximation with Blom's plotting position, mean + σ·Φ⁻¹((n − 0.375)/(n + 0.25))
+/// (1.42σ for 8 draws, the exact figure for normal draws; the mean for one).
+fn expected_max(mean: f64, variance: f64, n: f64) -> f64 {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    if n <= 1.0 || variance <= 0.0 {
+        return mean;
+    }
+    let z = Normal::standard().inverse_cdf((n - 0.375) / (n + 0.25));
+    mean + variance.sqrt() * z
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::seq::index::sample;
+    use rand::SeedableRng;
+
+    #[test]
+    fn expected_max_of_normal_draws() {
+        assert_eq!(expected_max(5.0, 4.0, 1.0), 5.0);
+        // The exact expected largest of 8 standard normals is 1.4236.
+        assert!((expected_max(0.0, 1.0, 8.0) - 1.4236).abs() < 0.02);
+        assert!(expected_max(0.0, 1.0, 256.0) > expected_max(0.0, 1.0, 32.0));
+    }
+
+    /// Uniform top-k routing drawn at random: the busiest of `ep` ranks' token-expert pairs
+    /// and distinct local experts, averaged over trials, against the formulas the lowering uses.
+    #[test]
+    fn busiest_rank_counts_match_random_routing() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for (experts, k, ep, tokens) in [
+            (128, 8, 8, 1),
+            (128, 8, 8, 16),
+            (128, 8, 8, 128),
+            (256, 8, 32, 64),
+        ] {
+            let local = experts / ep;
+            let trials = 2000;
+            let (mut max_pairs, mut max_active) = (0.0, 0.0);
+            for _ in 0..trials {
+                let mut pairs = vec![0u32; ep];
+                let mut hit = vec![false; experts];
+                for _ in 0..tokens {
+                    for e in sample(&mut rng, experts, k) {
+                        pairs[e / local] += 1;
+                        hit[e] = true;
+                    }
+                }
+                max_pairs += f64::from(*pairs.iter().max().unwrap());
+                max_active += (0..ep)
+                    .map(|r| {
+                        hit[r * local..(r + 1) * local]
+                            .iter()
+                            .filter(|&&h| h)
+                            .count()
+                    })
+                    .max()
+                    .unwrap() as f64;
+            }
+            let (e, kf, n, t) = (experts as f64, k as f64, ep as f64, tokens as f64);
+            let share = 1.0 / n;
+            let pairs = expected_max(
+                t * kf * share,
+                t * kf * share * (1.0 - share) * (e - kf) / (e - 1.0),
+                n,
+            );
+            let touched = 1.0 - (1.0 - kf / e).powf(t);
+            let l = local as f64;
+            let active = expected_max(l * touched, l * touched * (1.0 - touched), n).min(l);
+            let (sim_pairs, sim_active) = (max_pairs / trials as f64, max_active / trials as f64);
+            assert!(
+                (pairs - sim_pairs).abs() / sim_pairs < 0.10,
+                "{experts}/{k}/{ep}/{tokens}: pairs {pairs:.2} vs random {sim_pairs:.2}"
+            );
+            assert!(
+                (active - sim_active).abs() / sim_active < 0.10,
+                "{experts}/{k}/{ep}/{tokens}: active {active:.2} vs random {sim_active:.2}"
+            );
+        }
     }
 }

@@ -5,8 +5,9 @@
 //!   (`Eager_Mode == False`), per batch; the prediction is the decode throughput of the same
 //!   batch with 1024 prompt and 1024 generated tokens, TP8 (the paper's Fig. 9 setting).
 //! * Kernels on 8×H100 (`h100-kernels/*.csv`): `ref_time/ms(gpu)` per GEMM shape; the
-//!   prediction is the fused GEMM + collective of the fast engine (AG-GEMM: all-gather by
-//!   halving-doubling; GEMM-RS: all-to-all, as the paper models it) over `ag_bytes` per peer.
+//!   prediction is the fused GEMM + collective of the fast engine over `ag_bytes` per peer:
+//!   a pairwise all-gather (AG-GEMM) or reduce-scatter (GEMM-RS) pipelined segment by
+//!   segment against the GEMM, as the measured kernels copy to one peer at a time.
 //! * The NS-3 panels are read by [`crate::collective::ns3::read_panel`].
 //!
 //! Columns are found by their header names, so a reordered file still reads correctly.

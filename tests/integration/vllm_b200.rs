@@ -28,9 +28,7 @@ pub fn points(model: &str, file: &str) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// Accuracy-regression guard per model. Target 15 % MAPE; see the README's accuracy table for
-/// the current figures (Llama-3-70B misses it mainly at batch 16 and 32, where the measured
-/// step time jumps by 35 % between batch 8 and 16).
+/// The target per model, 15 % MAPE; the README's accuracy table has the current figures.
 #[test]
 fn b200_vllm_decode_accuracy_guard() {
     for (model, file, guard) in [
