@@ -125,24 +125,21 @@ pub fn time_kernel(r: &DeviceRates, k: &Tiling) -> KernelTime {
         let tiles_per_pe = active_tiles / active_pes;
         // A PE keeps (S − 1) stages of its tiles' DRAM loads in flight; Little's law bounds
         // what that draws over one round trip (operands served by L2 do not wait on DRAM).
-        // The round trip is loaded: the loads of all active PEs queue at the DRAM.
-        // On a stack the description has the rows, ports and refresh, and the loads form a
-        // closed queue (K loads cycling through a delay and a server at the chain's bandwidth)
-        // solved by mean-value analysis with Schweitzer's approximation; the delay is the
-        // unloaded round trip plus what one load waits for on idle channels (opening its
-        // rows, streaming a row through one port), and while the stack refreshes the loads in
-        // flight wait, so the rate scales by the time it is available. HBM stacks are
-        // described by a loaded round trip alone; there every byte in flight is taken to
-        // queue ahead (the closed queue's upper bound on the wait).
+        // The round trip is loaded: the loads of all active PEs form a closed queue (K loads
+        // cycling through a delay and a server at the chain's bandwidth) solved by mean-value
+        // analysis with Schweitzer's approximation. The delay is the unloaded round trip; on
+        // a stack, whose description has the rows, ports and refresh, it also holds what one
+        // load waits for on idle channels (opening its rows, streaming a row through one
+        // port), and while the stack refreshes the loads in flight wait, so the rate scales
+        // by the time it is available.
         let in_flight = (s - 1.0).max(1.0) * dram_per_iter * tiles_per_pe;
-        let loaded_rtt = match &r.stack {
-            Some(st) => {
-                let loads = (s - 1.0).max(1.0) * tiles_per_pe * active_pes;
-                let delay = r.round_trip_s + st.load_latency_extra_s(dram_per_iter);
-                delay + closed_queue_residence(loads, dram_per_iter / r.dram_service_bw, delay)
-            }
-            None => r.round_trip_s + in_flight * active_pes / r.dram_bw,
-        };
+        let loads = (s - 1.0).max(1.0) * tiles_per_pe * active_pes;
+        let delay = r.round_trip_s
+            + r.stack
+                .as_ref()
+                .map_or(0.0, |st| st.load_latency_extra_s(dram_per_iter));
+        let loaded_rtt =
+            delay + closed_queue_residence(loads, dram_per_iter / r.dram_service_bw, delay);
         let availability = r.stack.as_ref().map_or(1.0, |st| st.refresh_availability());
         let pe_bw = (r.dram_bw / active_pes)
             .min(r.dram_bw_per_pe_cap)

@@ -234,7 +234,17 @@ pub fn fused_gemm_collective(
                 .iter()
                 .map(network::NetCost::total_s)
                 .collect();
-            pairwise_pipelined_time(feed, body, k.waves, &steps)
+            // A pairwise reduce-scatter stages this rank's own chunk beside the peers' partials
+            // as the last copy of its stream (read and written once in local DRAM), so that
+            // the sum reads every partial from one buffer.
+            let staging = match feed {
+                SegmentFeed::Produces => {
+                    let g = steps.len() as f64 + 1.0;
+                    2.0 * collective.bytes / g / rates.dram_bw
+                }
+                SegmentFeed::Consumes => 0.0,
+            };
+            pairwise_pipelined_time(feed, body, k.waves, &steps) + staging
         }
         (true, ..) => {
             let c = network::collective_timing(collective)?;
