@@ -65,13 +65,77 @@ struct Entry {
     missed: bool,
 }
 
+/// Why a planned command is issued, which decides how the queue and the bank records
+/// change when it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Purpose {
+    /// PRE of a bank that a due refresh or the closed-page policy closes.
+    CloseBank,
+    /// REF of a rank.
+    Refresh,
+    /// RD or WR serving the queued request at `queue_pos`.
+    Column,
+    /// ACT or PRE on behalf of the queued request at `queue_pos`.
+    Row,
+}
+
+/// A planned command, kept small so that plans are cheap to copy and cache.
 #[derive(Clone, Copy, Debug)]
-enum Action {
-    RefreshPre(usize, u32),
-    Ref(usize),
-    Column(usize, Command),
-    ClosePre(usize, u32),
-    RowCommand(usize, Command),
+struct Action {
+    purpose: Purpose,
+    kind: CommandKind,
+    port: u16,
+    /// Flat bank index; the rank for REF.
+    target: u32,
+    row: u32,
+    /// Position in the queue of the request served (column and row commands).
+    queue_pos: u32,
+}
+
+impl Action {
+    fn close(flat: usize, row: u32) -> Action {
+        Action {
+            purpose: Purpose::CloseBank,
+            kind: CommandKind::Pre,
+            port: 0,
+            target: flat as u32,
+            row,
+            queue_pos: 0,
+        }
+    }
+
+    fn refresh(rank: usize) -> Action {
+        Action {
+            purpose: Purpose::Refresh,
+            kind: CommandKind::Ref,
+            port: 0,
+            target: rank as u32,
+            row: 0,
+            queue_pos: 0,
+        }
+    }
+
+    fn column(queue_pos: usize, kind: CommandKind, flat: usize, row: u32, port: u16) -> Action {
+        Action {
+            purpose: Purpose::Column,
+            kind,
+            port,
+            target: flat as u32,
+            row,
+            queue_pos: queue_pos as u32,
+        }
+    }
+
+    fn row(queue_pos: usize, kind: CommandKind, flat: usize, row: u32) -> Action {
+        Action {
+            purpose: Purpose::Row,
+            kind,
+            port: 0,
+            target: flat as u32,
+            row,
+            queue_pos: queue_pos as u32,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -170,9 +234,9 @@ pub struct Channel {
     first_refresh_due: u64,
     counters: ChannelCounters,
     last_cycle: u64,
-    /// The plan computed for cycle `.0` after the last command, valid until the
+    /// The command planned for cycle `.0` after the last command, valid until the
     /// queue or the timing state changes.
-    cached: Option<(u64, Plan)>,
+    cached: Option<(u64, Action)>,
     decisions: u64,
 }
 
@@ -419,7 +483,7 @@ impl Channel {
         // A cached plan holds for every cycle from the one it was computed at up to
         // its issue cycle (nothing it depends on changes in between).
         let plan = match self.cached.take() {
-            Some((at, plan)) if at >= t => plan,
+            Some((at, action)) if at >= t => Plan::IssueAt(at, action),
             _ => self.plan_from(t),
         };
         match plan {
@@ -428,18 +492,17 @@ impl Channel {
                 out.issued = Some(cmd);
                 out.finished = finished;
                 let from = if self.timing.slot_free(t) { t } else { t + 1 };
-                let next = self.plan_from(from);
-                out.next = match next {
-                    Plan::IssueAt(at, _) => {
-                        self.cached = Some((at, next));
+                out.next = match self.plan_from(from) {
+                    Plan::IssueAt(at, action) => {
+                        self.cached = Some((at, action));
                         Some(at)
                     }
                     Plan::WaitUntil(c) => Some(c),
                     Plan::Idle => None,
                 };
             }
-            Plan::IssueAt(at, _) => {
-                self.cached = Some((at, plan));
+            Plan::IssueAt(at, action) => {
+                self.cached = Some((at, action));
                 out.next = Some(at);
             }
             Plan::WaitUntil(c) => out.next = Some(c),
@@ -496,7 +559,7 @@ impl Channel {
                 for flat in r * per_rank..(r + 1) * per_rank {
                     if let Some(row) = self.timing.bank(flat).open_row() {
                         if let Some(e) = self.timing.earliest_at(CommandKind::Pre, flat, row, 0) {
-                            consider(&mut best, e.max(row_from), Action::RefreshPre(flat, row));
+                            consider(&mut best, e.max(row_from), Action::close(flat, row));
                         }
                     }
                 }
@@ -504,7 +567,7 @@ impl Channel {
                 self.timing
                     .earliest(&Command::new(CommandKind::Ref, r as u16, 0, 0, 0))
             {
-                consider(&mut best, e.max(row_from), Action::Ref(r));
+                consider(&mut best, e.max(row_from), Action::refresh(r));
             }
         }
         let refresh = best;
@@ -530,8 +593,7 @@ impl Channel {
                 let ready = self.rank_ready_once(e.req.rank as usize, &mut ready_known);
                 if self.timing.ready_at(kind, flat, &ready) <= from {
                     let (port, _) = self.timing.best_port(kind, e.req.rank);
-                    let cmd = self.command(kind, flat, e.req.row).on_port(port);
-                    return Plan::IssueAt(from, Action::Column(0, cmd));
+                    return Plan::IssueAt(from, Action::column(0, kind, flat, e.req.row, port));
                 }
             }
         }
@@ -613,7 +675,7 @@ impl Channel {
                 let rank = self.work[flat].coords.0;
                 if blocked & (1 << rank) == 0 {
                     if let Some(e) = self.timing.earliest_at(CommandKind::Pre, flat, row, 0) {
-                        consider(&mut close, e.max(row_from), Action::ClosePre(flat, row));
+                        consider(&mut close, e.max(row_from), Action::close(flat, row));
                     }
                 }
                 k += 1;
@@ -649,10 +711,7 @@ impl Channel {
                 }
                 let kind = column_kind(e.req.is_write);
                 let (port, _) = self.timing.best_port(kind, e.req.rank);
-                return Plan::IssueAt(
-                    at,
-                    Action::Column(i, self.command(kind, flat, e.req.row).on_port(port)),
-                );
+                return Plan::IssueAt(at, Action::column(i, kind, flat, e.req.row, port));
             }
         }
         if let Some((c_at, action)) = close {
@@ -670,14 +729,11 @@ impl Channel {
                     None => {
                         return Plan::IssueAt(
                             at,
-                            Action::RowCommand(i, self.command(CommandKind::Act, flat, e.req.row)),
+                            Action::row(i, CommandKind::Act, flat, e.req.row),
                         );
                     }
                     Some(row) if row != e.req.row => {
-                        return Plan::IssueAt(
-                            at,
-                            Action::RowCommand(i, self.command(CommandKind::Pre, flat, row)),
-                        );
+                        return Plan::IssueAt(at, Action::row(i, CommandKind::Pre, flat, row));
                     }
                     Some(_) => {}
                 }
@@ -689,23 +745,26 @@ impl Channel {
     }
 
     fn execute(&mut self, action: Action, t: u64) -> (Command, Option<Finished>) {
-        match action {
-            Action::RefreshPre(flat, row) | Action::ClosePre(flat, row) => {
-                let cmd = self.command(CommandKind::Pre, flat, row);
+        let flat = action.target as usize;
+        match action.purpose {
+            Purpose::CloseBank => {
+                let cmd = self.command(CommandKind::Pre, flat, action.row);
                 self.work[flat].hits = 0;
                 self.work[flat].hit_writes = 0;
                 self.issue(cmd, t);
                 (cmd, None)
             }
-            Action::Ref(r) => {
+            Purpose::Refresh => {
+                let r = action.target as usize;
                 let cmd = Command::new(CommandKind::Ref, r as u16, 0, 0, 0);
                 self.issue(cmd, t);
                 self.refresh_due[r] = self.refresh_due[r].saturating_add(self.d.refi);
                 self.first_refresh_due = self.refresh_due.iter().copied().min().unwrap_or(u64::MAX);
                 (cmd, None)
             }
-            Action::RowCommand(i, cmd) => {
-                let flat = self.queue[i].flat as usize;
+            Purpose::Row => {
+                let i = action.queue_pos as usize;
+                let cmd = self.command(action.kind, flat, action.row);
                 self.queue[i].missed = true;
                 self.issue(cmd, t);
                 let (mut hits, mut writes) = (0, 0);
@@ -724,7 +783,11 @@ impl Channel {
                 self.work[flat].hit_writes = writes;
                 (cmd, None)
             }
-            Action::Column(i, cmd) => {
+            Purpose::Column => {
+                let i = action.queue_pos as usize;
+                let cmd = self
+                    .command(action.kind, flat, action.row)
+                    .on_port(action.port);
                 let removed = if i == 0 {
                     self.queue.pop_front()
                 } else {
