@@ -185,6 +185,15 @@ impl MemorySystem {
             .is_some_and(|d| self.channels[d.channel as usize].has_room())
     }
 
+    /// True if channel `channel` can take another request now (false for a channel
+    /// that does not exist).
+    #[inline]
+    pub fn has_room_in(&self, channel: u32) -> bool {
+        self.channels
+            .get(channel as usize)
+            .is_some_and(Channel::has_room)
+    }
+
     /// Makes channel `ch` decide at `cycle` unless it already decides earlier.
     #[inline]
     fn wake_at(&mut self, ch: usize, cycle: u64) {
