@@ -20,7 +20,7 @@
 //! cycles and takes about one event per command. Every command is also handed to the channel's
 //! [`ProtocolChecker`].
 
-use super::channel_timing::{ChannelTiming, RankReady};
+use super::channel_timing::ChannelTiming;
 use super::checker::ProtocolChecker;
 use super::command::{Command, CommandKind};
 use super::spec::{Derived, DramSpec, PagePolicy};
@@ -225,8 +225,6 @@ pub struct Channel {
     work: Vec<BankWork>,
     /// The banks with queued requests (flat indices, in no particular order).
     active: Vec<u32>,
-    /// Per rank, for the plan being computed: what the rank and its ports allow.
-    rank_ready: Vec<RankReady>,
     closing: Vec<u32>,
     is_closing: Vec<bool>,
     refresh_due: Vec<u64>,
@@ -301,7 +299,6 @@ impl Channel {
             incoming: VecDeque::new(),
             work,
             active: Vec::with_capacity(banks),
-            rank_ready: vec![RankReady::default(); ranks],
             closing: Vec::new(),
             is_closing: vec![false; banks],
             first_refresh_due: refresh_due.iter().copied().min().unwrap_or(u64::MAX),
@@ -511,17 +508,6 @@ impl Channel {
         out
     }
 
-    /// What rank `rank` and its ports allow, computed at most once per plan (`known`
-    /// marks the ranks already computed for the plan).
-    #[inline(always)]
-    fn rank_ready_once(&mut self, rank: usize, known: &mut u64) -> RankReady {
-        if *known & (1 << rank) == 0 {
-            *known |= 1 << rank;
-            self.rank_ready[rank] = self.timing.rank_ready(rank);
-        }
-        self.rank_ready[rank]
-    }
-
     /// The next command and the cycle (at or after `from`) at which it can issue,
     /// chosen as a decision at that cycle would choose it (refresh, then the oldest
     /// ready row hit, then closed-page precharges, then the oldest request's ACT or
@@ -577,10 +563,6 @@ impl Channel {
             }
         }
 
-        // What each rank and its ports allow, shared by the rank's banks; computed
-        // for a rank when one of its banks first needs it.
-        let mut ready_known: u64 = 0;
-
         // Fast path: the oldest request is a row hit that can go at `from`; FR-FCFS
         // picks it first.
         if let Some(&e) = self.queue.front() {
@@ -590,7 +572,7 @@ impl Channel {
                 && self.timing.bank(flat).open_row() == Some(e.req.row)
             {
                 let kind = column_kind(e.req.is_write);
-                let ready = self.rank_ready_once(e.req.rank as usize, &mut ready_known);
+                let ready = self.timing.rank_ready(e.req.rank as usize);
                 if self.timing.ready_at(kind, flat, &ready) <= from {
                     let (port, _) = self.timing.best_port(kind, e.req.rank);
                     return Plan::IssueAt(from, Action::column(0, kind, flat, e.req.row, port));
@@ -609,7 +591,7 @@ impl Channel {
             let (rank, hits, queued, hit_writes) =
                 (w.coords.0 as usize, w.hits, w.queued, w.hit_writes);
             if blocked & (1 << rank) == 0 {
-                let ready = self.rank_ready_once(rank, &mut ready_known);
+                let ready = self.timing.rank_ready(rank);
                 let open = self.timing.bank(flat).open_row();
                 if hits > 0 && open.is_some() {
                     let writes = hit_writes.min(hits);
