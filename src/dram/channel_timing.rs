@@ -190,25 +190,29 @@ impl ChannelTiming {
         self.rank_ready[rank]
     }
 
-    /// Recomputes the column part (RD, WR) of rank `rank`'s readiness from its own
-    /// constraints and its ports.
+    /// Recomputes the column part (RD, WR) of every rank's readiness from the ranks'
+    /// own constraints and their ports.
     #[inline]
-    fn update_rank_columns(&mut self, rank: usize) {
-        let (rd_port, wr_port) = if self.ports == 1 {
-            let pn = &self.port_next[rank];
-            (pn[0], pn[1])
-        } else {
+    fn update_column_readiness(&mut self) {
+        if self.ports == 1 {
+            let ranks = self.rank_ready.iter_mut().zip(&self.rank_next);
+            for ((ready, next), pn) in ranks.zip(&self.port_next) {
+                ready.rd = next[1].max(pn[0]);
+                ready.wr = pn[1];
+            }
+            return;
+        }
+        for rank in 0..self.ranks {
             let (mut rd_port, mut wr_port) = (u64::MAX, u64::MAX);
             for p in 0..self.ports {
                 let pn = &self.port_next[p * self.ranks + rank];
                 rd_port = rd_port.min(pn[0]);
                 wr_port = wr_port.min(pn[1]);
             }
-            (rd_port, wr_port)
-        };
-        let ready = &mut self.rank_ready[rank];
-        ready.rd = self.rank_next[rank][1].max(rd_port);
-        ready.wr = wr_port;
+            let ready = &mut self.rank_ready[rank];
+            ready.rd = self.rank_next[rank][1].max(rd_port);
+            ready.wr = wr_port;
+        }
     }
 
     /// Recomputes the ACT part of rank `rank`'s readiness: tRRD_S, and the oldest of
@@ -363,9 +367,7 @@ impl ChannelTiming {
                     raise(&mut pn[0], if r2 == r { same_rank } else { other_rank });
                     raise(&mut pn[1], rd_to_wr);
                 }
-                for r2 in 0..self.ranks {
-                    self.update_rank_columns(r2);
-                }
+                self.update_column_readiness();
             }
             CommandKind::Wr => {
                 self.banks[flat].not_before(CommandKind::Pre, t + d.wr_to_pre);
@@ -376,9 +378,7 @@ impl ChannelTiming {
                 for (r2, pn) in self.port_slots_mut(cmd.port).iter_mut().enumerate() {
                     raise(&mut pn[1], if r2 == r { same_rank } else { other_rank });
                 }
-                for r2 in 0..self.ranks {
-                    self.update_rank_columns(r2);
-                }
+                self.update_column_readiness();
             }
             CommandKind::Ref => {}
         }
