@@ -140,8 +140,9 @@ impl Action {
 
 #[derive(Clone, Copy, Debug)]
 enum Plan {
-    /// Issue this command at this cycle (nothing can issue earlier).
-    IssueAt(u64, Action),
+    /// Issue the planned command (kept in `Channel::cached`) at this cycle (nothing can
+    /// issue earlier).
+    IssueAt(u64),
     /// Nothing can issue before this cycle, and the choice must be recomputed then
     /// (a refresh falls due, a request arrives or a starvation limit passes).
     WaitUntil(u64),
@@ -232,8 +233,8 @@ pub struct Channel {
     first_refresh_due: u64,
     counters: ChannelCounters,
     last_cycle: u64,
-    /// The command planned for cycle `.0` after the last command, valid until the
-    /// queue or the timing state changes.
+    /// The command planned for cycle `.0` (by the last plan that found one), valid
+    /// until the queue or the timing state changes.
     cached: Option<(u64, Action)>,
     decisions: u64,
 }
@@ -479,33 +480,38 @@ impl Channel {
         }
         // A cached plan holds for every cycle from the one it was computed at up to
         // its issue cycle (nothing it depends on changes in between).
-        let plan = match self.cached.take() {
-            Some((at, action)) if at >= t => Plan::IssueAt(at, action),
-            _ => self.plan_from(t),
+        let plan = match self.cached {
+            Some((at, _)) if at >= t => Plan::IssueAt(at),
+            _ => {
+                self.cached = None;
+                self.plan_from(t)
+            }
         };
         match plan {
-            Plan::IssueAt(at, action) if at == t => {
+            Plan::IssueAt(at) if at == t => {
+                let Some((_, action)) = self.cached.take() else {
+                    return out;
+                };
                 let (cmd, finished) = self.execute(action, t);
                 out.issued = Some(cmd);
                 out.finished = finished;
                 let from = if self.timing.slot_free(t) { t } else { t + 1 };
                 out.next = match self.plan_from(from) {
-                    Plan::IssueAt(at, action) => {
-                        self.cached = Some((at, action));
-                        Some(at)
-                    }
-                    Plan::WaitUntil(c) => Some(c),
+                    Plan::IssueAt(at) | Plan::WaitUntil(at) => Some(at),
                     Plan::Idle => None,
                 };
             }
-            Plan::IssueAt(at, action) => {
-                self.cached = Some((at, action));
-                out.next = Some(at);
-            }
-            Plan::WaitUntil(c) => out.next = Some(c),
+            Plan::IssueAt(at) | Plan::WaitUntil(at) => out.next = Some(at),
             Plan::Idle => {}
         }
         out
+    }
+
+    /// Keeps `action` as the command planned for cycle `at`.
+    #[inline]
+    fn planned(&mut self, at: u64, action: Action) -> Plan {
+        self.cached = Some((at, action));
+        Plan::IssueAt(at)
     }
 
     /// The next command and the cycle (at or after `from`) at which it can issue,
@@ -559,7 +565,7 @@ impl Channel {
         let refresh = best;
         if let Some((at, action)) = refresh {
             if at == from {
-                return Plan::IssueAt(at, action);
+                return self.planned(at, action);
             }
         }
 
@@ -575,7 +581,7 @@ impl Channel {
                 let ready = self.timing.rank_ready(e.req.rank as usize);
                 if self.timing.ready_at(kind, flat, &ready) <= from {
                     let (port, _) = self.timing.best_port(kind, e.req.rank);
-                    return Plan::IssueAt(from, Action::column(0, kind, flat, e.req.row, port));
+                    return self.planned(from, Action::column(0, kind, flat, e.req.row, port));
                 }
             }
         }
@@ -680,7 +686,7 @@ impl Channel {
         // 3. Choose among what can go at `at`, in priority order.
         if let Some((r_at, action)) = refresh {
             if r_at == at {
-                return Plan::IssueAt(at, action);
+                return self.planned(at, action);
             }
         }
         if col_min == at {
@@ -693,12 +699,12 @@ impl Channel {
                 }
                 let kind = column_kind(e.req.is_write);
                 let (port, _) = self.timing.best_port(kind, e.req.rank);
-                return Plan::IssueAt(at, Action::column(i, kind, flat, e.req.row, port));
+                return self.planned(at, Action::column(i, kind, flat, e.req.row, port));
             }
         }
         if let Some((c_at, action)) = close {
             if c_at == at {
-                return Plan::IssueAt(at, action);
+                return self.planned(at, action);
             }
         }
         if row_min == at {
@@ -709,13 +715,10 @@ impl Channel {
                 }
                 match self.timing.bank(flat).open_row() {
                     None => {
-                        return Plan::IssueAt(
-                            at,
-                            Action::row(i, CommandKind::Act, flat, e.req.row),
-                        );
+                        return self.planned(at, Action::row(i, CommandKind::Act, flat, e.req.row));
                     }
                     Some(row) if row != e.req.row => {
-                        return Plan::IssueAt(at, Action::row(i, CommandKind::Pre, flat, row));
+                        return self.planned(at, Action::row(i, CommandKind::Pre, flat, row));
                     }
                     Some(_) => {}
                 }
