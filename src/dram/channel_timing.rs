@@ -194,14 +194,21 @@ impl ChannelTiming {
     /// own constraints and their ports.
     #[inline]
     fn update_column_readiness(&mut self) {
-        if self.ports == 1 {
-            let ranks = self.rank_ready.iter_mut().zip(&self.rank_next);
-            for ((ready, next), pn) in ranks.zip(&self.port_next) {
-                ready.rd = next[1].max(pn[0]);
-                ready.wr = pn[1];
-            }
+        if self.ports != 1 {
+            self.update_column_readiness_over_ports();
             return;
         }
+        let ranks = self.rank_ready.iter_mut().zip(&self.rank_next);
+        for ((ready, next), pn) in ranks.zip(&self.port_next) {
+            ready.rd = next[1].max(pn[0]);
+            ready.wr = pn[1];
+        }
+    }
+
+    /// [`update_column_readiness`](Self::update_column_readiness) for a channel with
+    /// several ports: each rank takes the port that frees first.
+    #[inline(never)]
+    fn update_column_readiness_over_ports(&mut self) {
         for rank in 0..self.ranks {
             let (mut rd_port, mut wr_port) = (u64::MAX, u64::MAX);
             for p in 0..self.ports {
