@@ -23,6 +23,7 @@
 use super::channel_timing::ChannelTiming;
 use super::checker::ProtocolChecker;
 use super::command::{Command, CommandKind};
+use super::slice_queue::SliceQueue;
 use super::spec::{Derived, DramSpec, PagePolicy};
 use super::stats::ChannelCounters;
 use std::collections::VecDeque;
@@ -219,7 +220,7 @@ pub struct Channel {
     timing: ChannelTiming,
     checker: ProtocolChecker,
     /// Arrived requests, oldest first.
-    queue: VecDeque<Entry>,
+    queue: SliceQueue<Entry>,
     /// Requests whose arrival cycle is still ahead, by arrival.
     incoming: VecDeque<QueuedRequest>,
     /// Per bank: its queued work and place in `active`.
@@ -296,7 +297,7 @@ impl Channel {
             starvation: spec.controller.starvation_cycles,
             timing,
             checker,
-            queue: VecDeque::with_capacity(spec.controller.queue_depth as usize),
+            queue: SliceQueue::with_depth(spec.controller.queue_depth as usize),
             incoming: VecDeque::new(),
             work,
             active: Vec::with_capacity(banks),
@@ -690,7 +691,7 @@ impl Channel {
             }
         }
         if col_min == at {
-            for (i, e) in self.queue.iter().enumerate() {
+            for (i, e) in self.queue.as_slice().iter().enumerate() {
                 let flat = e.flat as usize;
                 let plan = &self.work[flat].plan;
                 let ready = if e.req.is_write { plan.wr } else { plan.rd };
@@ -708,7 +709,7 @@ impl Channel {
             }
         }
         if row_min == at {
-            for (i, e) in self.queue.iter().enumerate() {
+            for (i, e) in self.queue.as_slice().iter().enumerate() {
                 let flat = e.flat as usize;
                 if self.work[flat].plan.row != at {
                     continue;
@@ -750,13 +751,16 @@ impl Channel {
             Purpose::Row => {
                 let i = action.queue_pos as usize;
                 let cmd = self.command(action.kind, flat, action.row);
-                self.queue[i].missed = true;
+                if let Some(e) = self.queue.get_mut(i) {
+                    e.missed = true;
+                }
                 self.issue(cmd, t);
                 let (mut hits, mut writes) = (0, 0);
                 if cmd.kind == CommandKind::Act {
                     let f = flat as u32;
                     for e in self
                         .queue
+                        .as_slice()
                         .iter()
                         .filter(|e| e.flat == f && e.req.row == cmd.row)
                     {
@@ -773,11 +777,7 @@ impl Channel {
                 let cmd = self
                     .command(action.kind, flat, action.row)
                     .on_port(action.port);
-                let removed = if i == 0 {
-                    self.queue.pop_front()
-                } else {
-                    self.queue.remove(i)
-                };
+                let removed = self.queue.remove(i);
                 let Some(e) = removed else {
                     return (cmd, None);
                 };
