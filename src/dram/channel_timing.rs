@@ -75,7 +75,12 @@ impl ChannelTiming {
             bgs,
             bpg,
             ports,
-            banks: vec![Bank::default(); ranks * bgs * bpg],
+            banks: (0..ranks * bgs * bpg)
+                .map(|f| Bank {
+                    group: (f / bpg) as u32,
+                    ..Bank::default()
+                })
+                .collect(),
             bank_home: (0..ranks * bgs * bpg)
                 .map(|f| (f / (bgs * bpg), f / bpg))
                 .collect(),
@@ -241,7 +246,7 @@ impl ChannelTiming {
     #[inline]
     pub fn ready_at(&self, kind: CommandKind, flat: usize, rank: &RankReady) -> u64 {
         let bank = &self.banks[flat];
-        let bg = &self.bg_next[self.bank_home[flat].1];
+        let bg = &self.bg_next[bank.group as usize];
         match kind {
             CommandKind::Act => bank.next[0].max(bg[0]).max(rank.act),
             CommandKind::Pre => bank.next[1],
