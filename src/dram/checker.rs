@@ -107,6 +107,8 @@ pub struct ProtocolChecker {
     /// The four-activate window (for ACT), or [`NO_RULE`].
     faw: i64,
     slot_index: usize,
+    /// Commands allowed per cycle on each command bus.
+    slot_limit: u64,
     ranks: usize,
     bgs: usize,
     bpg: usize,
@@ -189,6 +191,7 @@ impl ProtocolChecker {
             other_rank,
             faw,
             slot_index: super::constraints::index_of(ConstraintId::CmdBus),
+            slot_limit: values[super::constraints::index_of(ConstraintId::CmdBus)],
             ranks,
             bgs,
             bpg,
@@ -269,7 +272,7 @@ impl ProtocolChecker {
             self.slot_used[class] = 1;
         }
         let slot_i = self.slot_index;
-        if self.slot_used[class] > self.values[slot_i] {
+        if self.slot_used[class] > self.slot_limit {
             self.counts[slot_i] += 1;
             self.violations += 1;
             let used = self.slot_used[class];

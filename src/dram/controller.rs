@@ -345,13 +345,13 @@ impl Channel {
                 self.incoming.insert(pos, req);
             }
         } else {
-            self.admit(req);
+            self.admit(req, flat);
         }
         Ok(())
     }
 
-    fn admit(&mut self, req: QueuedRequest) {
-        let flat = self.timing.bank_index(req.rank, req.bankgroup, req.bank);
+    /// Queues `req`, which has arrived, for bank `flat`.
+    fn admit(&mut self, req: QueuedRequest, flat: usize) {
         let hit = self.timing.bank(flat).open_row() == Some(req.row);
         let w = &mut self.work[flat];
         // The request is the youngest, so it changes the plan only through its bank's
@@ -468,7 +468,8 @@ impl Channel {
                 break;
             }
             self.incoming.pop_front();
-            self.admit(r);
+            let flat = self.timing.bank_index(r.rank, r.bankgroup, r.bank);
+            self.admit(r, flat);
         }
         let mut out = StepOutcome {
             issued: None,
