@@ -25,6 +25,8 @@ pub struct Bank {
     /// Earliest cycle for ACT, PRE, RD, WR to this bank (indexed by
     /// [`CommandKind::index`]; REF is tracked per rank).
     pub next: [u64; 4],
+    /// The channel-wide index of the bank's bank group (rank × bank groups + group).
+    pub group: u32,
 }
 
 impl Default for Bank {
@@ -32,6 +34,7 @@ impl Default for Bank {
         Bank {
             state: BankState::Closed,
             next: [0; 4],
+            group: 0,
         }
     }
 }

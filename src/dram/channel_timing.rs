@@ -51,6 +51,8 @@ pub struct ChannelTiming {
     open: Vec<u32>,
     /// Per (port, rank): earliest RD, WR from that rank on that port.
     port_next: Vec<[u64; 2]>,
+    /// Per rank: what the rank and its ports allow, kept up to date as commands issue.
+    rank_ready: Vec<RankReady>,
     /// Command slots of the current cycle: row (ACT, PRE, REF) and column (RD, WR)
     /// commands travel on separate command buses, as in HBM; each carries up to
     /// `ports` commands per cycle.
@@ -73,7 +75,12 @@ impl ChannelTiming {
             bgs,
             bpg,
             ports,
-            banks: vec![Bank::default(); ranks * bgs * bpg],
+            banks: (0..ranks * bgs * bpg)
+                .map(|f| Bank {
+                    group: (f / bpg) as u32,
+                    ..Bank::default()
+                })
+                .collect(),
             bank_home: (0..ranks * bgs * bpg)
                 .map(|f| (f / (bgs * bpg), f / bpg))
                 .collect(),
@@ -82,6 +89,7 @@ impl ChannelTiming {
             faw: vec![([0; 4], 0, 0); ranks],
             open: vec![0; ranks],
             port_next: vec![[0; 2]; ports * ranks],
+            rank_ready: vec![RankReady::default(); ranks],
             slot_cycle: [0; 2],
             slot_used: [0; 2],
             last_issue: 0,
@@ -180,32 +188,55 @@ impl ChannelTiming {
     }
 
     /// What rank `rank` and its ports allow for each of its banks; combined with a
-    /// bank by [`ready_at`](Self::ready_at).
+    /// bank by [`ready_at`](Self::ready_at). Kept from one command to the next and
+    /// brought up to date by [`issue`](Self::issue) for the ranks a command affects.
     #[inline]
     pub fn rank_ready(&self, rank: usize) -> RankReady {
-        let next = &self.rank_next[rank];
-        let (rd_port, wr_port) = if self.ports == 1 {
-            let pn = &self.port_next[rank];
-            (pn[0], pn[1])
-        } else {
+        self.rank_ready[rank]
+    }
+
+    /// Recomputes the column part (RD, WR) of every rank's readiness from the ranks'
+    /// own constraints and their ports.
+    #[inline]
+    fn update_column_readiness(&mut self) {
+        if self.ports != 1 {
+            self.update_column_readiness_over_ports();
+            return;
+        }
+        let ranks = self.rank_ready.iter_mut().zip(&self.rank_next);
+        for ((ready, next), pn) in ranks.zip(&self.port_next) {
+            ready.rd = next[1].max(pn[0]);
+            ready.wr = pn[1];
+        }
+    }
+
+    /// [`update_column_readiness`](Self::update_column_readiness) for a channel with
+    /// several ports: each rank takes the port that frees first.
+    #[inline(never)]
+    fn update_column_readiness_over_ports(&mut self) {
+        for rank in 0..self.ranks {
             let (mut rd_port, mut wr_port) = (u64::MAX, u64::MAX);
             for p in 0..self.ports {
                 let pn = &self.port_next[p * self.ranks + rank];
                 rd_port = rd_port.min(pn[0]);
                 wr_port = wr_port.min(pn[1]);
             }
-            (rd_port, wr_port)
-        };
-        let mut act = next[0];
+            let ready = &mut self.rank_ready[rank];
+            ready.rd = self.rank_next[rank][1].max(rd_port);
+            ready.wr = wr_port;
+        }
+    }
+
+    /// Recomputes the ACT part of rank `rank`'s readiness: tRRD_S, and the oldest of
+    /// its last four ACTs plus tFAW.
+    #[inline]
+    fn update_rank_activate(&mut self, rank: usize) {
+        let mut act = self.rank_next[rank][0];
         let (ring, head, n) = &self.faw[rank];
         if self.t.faw > 0 && *n >= 4 {
             act = act.max(ring[*head] + self.t.faw);
         }
-        RankReady {
-            rd: next[1].max(rd_port),
-            wr: wr_port,
-            act,
-        }
+        self.rank_ready[rank].act = act;
     }
 
     /// The earliest cycle of an ACT, PRE, RD or WR to bank `flat`, given its rank's
@@ -215,7 +246,7 @@ impl ChannelTiming {
     #[inline]
     pub fn ready_at(&self, kind: CommandKind, flat: usize, rank: &RankReady) -> u64 {
         let bank = &self.banks[flat];
-        let bg = &self.bg_next[self.bank_home[flat].1];
+        let bg = &self.bg_next[bank.group as usize];
         match kind {
             CommandKind::Act => bank.next[0].max(bg[0]).max(rank.act),
             CommandKind::Pre => bank.next[1],
@@ -276,6 +307,13 @@ impl ChannelTiming {
         }
     }
 
+    /// Per rank, the earliest RD and WR on data port `port`.
+    #[inline]
+    fn port_slots_mut(&mut self, port: u16) -> &mut [[u64; 2]] {
+        let first = port as usize * self.ranks;
+        &mut self.port_next[first..first + self.ranks]
+    }
+
     /// Records `cmd` as issued at cycle `t`. The caller must have checked
     /// [`can_issue`](Self::can_issue); this method trusts it (the protocol checker
     /// catches any caller that did not).
@@ -321,6 +359,7 @@ impl ChannelTiming {
                 *head = (*head + 1) % 4;
                 *n += 1;
                 self.open[r] += 1;
+                self.update_rank_activate(r);
             }
             CommandKind::Pre => {
                 let b = &mut self.banks[flat];
@@ -334,37 +373,24 @@ impl ChannelTiming {
             CommandKind::Rd => {
                 self.banks[flat].not_before(CommandKind::Pre, t + t_.rtp);
                 raise(&mut self.bg_next[g][1], t + d.ccd_l);
-                let p = cmd.port as usize;
-                for r2 in 0..self.ranks {
-                    let pn = &mut self.port_next[p * self.ranks + r2];
-                    raise(
-                        &mut pn[0],
-                        t + if r2 == r {
-                            d.ccd_s
-                        } else {
-                            d.rank_switch.max(d.ccd_s)
-                        },
-                    );
-                    raise(&mut pn[1], t + d.rtw);
+                let (same_rank, other_rank) = (t + d.ccd_s, t + d.rank_switch.max(d.ccd_s));
+                let rd_to_wr = t + d.rtw;
+                for (r2, pn) in self.port_slots_mut(cmd.port).iter_mut().enumerate() {
+                    raise(&mut pn[0], if r2 == r { same_rank } else { other_rank });
+                    raise(&mut pn[1], rd_to_wr);
                 }
+                self.update_column_readiness();
             }
             CommandKind::Wr => {
                 self.banks[flat].not_before(CommandKind::Pre, t + d.wr_to_pre);
                 raise(&mut self.bg_next[g][2], t + d.ccd_l);
                 raise(&mut self.bg_next[g][1], t + d.wtr_l);
                 raise(&mut self.rank_next[r][1], t + d.wtr_s);
-                let p = cmd.port as usize;
-                for r2 in 0..self.ranks {
-                    let pn = &mut self.port_next[p * self.ranks + r2];
-                    raise(
-                        &mut pn[1],
-                        t + if r2 == r {
-                            d.ccd_s
-                        } else {
-                            d.rank_switch.max(d.ccd_s)
-                        },
-                    );
+                let (same_rank, other_rank) = (t + d.ccd_s, t + d.rank_switch.max(d.ccd_s));
+                for (r2, pn) in self.port_slots_mut(cmd.port).iter_mut().enumerate() {
+                    raise(&mut pn[1], if r2 == r { same_rank } else { other_rank });
                 }
+                self.update_column_readiness();
             }
             CommandKind::Ref => {}
         }

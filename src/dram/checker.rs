@@ -36,6 +36,47 @@ struct Rule {
     value: i64,
 }
 
+/// The latest command of one kind on one port: its rank and time, and the latest time
+/// from any other rank. The latest command from a rank other than `r` is then at most
+/// `time` if `rank != r`, and at most `other` if it is `r`.
+#[derive(Clone, Copy, Debug)]
+struct PortLatest {
+    rank: usize,
+    time: i64,
+    other: i64,
+}
+
+impl PortLatest {
+    const NEVER: PortLatest = PortLatest {
+        rank: usize::MAX,
+        time: NEVER,
+        other: NEVER,
+    };
+
+    /// The latest command from a rank other than `r` is at or before this cycle.
+    #[inline]
+    fn latest_other_than(&self, r: usize) -> i64 {
+        if self.rank == r {
+            self.other
+        } else {
+            self.time
+        }
+    }
+
+    #[inline]
+    fn record(&mut self, r: usize, t: i64) {
+        if r == self.rank {
+            self.time = self.time.max(t);
+        } else if t >= self.time {
+            self.other = self.time;
+            self.rank = r;
+            self.time = t;
+        } else {
+            self.other = self.other.max(t);
+        }
+    }
+}
+
 /// Violation counts, per constraint and in total.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ViolationReport {
@@ -66,6 +107,8 @@ pub struct ProtocolChecker {
     /// The four-activate window (for ACT), or [`NO_RULE`].
     faw: i64,
     slot_index: usize,
+    /// Commands allowed per cycle on each command bus.
+    slot_limit: u64,
     ranks: usize,
     bgs: usize,
     bpg: usize,
@@ -77,6 +120,9 @@ pub struct ProtocolChecker {
     off_rank: usize,
     off_port: usize,
     off_port_rank: usize,
+    /// Per port and command kind: the latest command from any rank, for the quick pass's
+    /// rules against other ranks.
+    port_latest: Vec<PortLatest>,
     acts: Vec<[i64; 4]>,
     acts_next: Vec<usize>,
     open: Vec<Option<u32>>,
@@ -145,6 +191,7 @@ impl ProtocolChecker {
             other_rank,
             faw,
             slot_index: super::constraints::index_of(ConstraintId::CmdBus),
+            slot_limit: values[super::constraints::index_of(ConstraintId::CmdBus)],
             ranks,
             bgs,
             bpg,
@@ -154,6 +201,7 @@ impl ProtocolChecker {
             off_rank: 5 * (banks + ranks * bgs),
             off_port: 5 * (banks + ranks * bgs + ranks),
             off_port_rank: 5 * (banks + ranks * bgs + ranks + ports),
+            port_latest: vec![PortLatest::NEVER; 5 * ports],
             acts: vec![[NEVER; 4]; ranks],
             acts_next: vec![0; ranks],
             open: vec![None; banks],
@@ -224,7 +272,7 @@ impl ProtocolChecker {
             self.slot_used[class] = 1;
         }
         let slot_i = self.slot_index;
-        if self.slot_used[class] > self.values[slot_i] {
+        if self.slot_used[class] > self.slot_limit {
             self.counts[slot_i] += 1;
             self.violations += 1;
             let used = self.slot_used[class];
@@ -285,6 +333,9 @@ impl ProtocolChecker {
             self.last[base + ki] = t;
         }
         self.last[self.off_port_rank + 5 * (p * self.ranks + r) + ki] = t;
+        if self.ranks > 1 {
+            self.port_latest[5 * p + ki].record(r, t);
+        }
         self.total() - before
     }
 
@@ -304,11 +355,8 @@ impl ProtocolChecker {
             latest = latest.max(self.last[bases[scope as usize] + prev as usize] + value);
         }
         for &(prev, value) in &self.other_rank[ki] {
-            for r2 in (0..self.ranks).filter(|&r2| r2 != r) {
-                let last =
-                    self.last[self.off_port_rank + 5 * (p * self.ranks + r2) + prev as usize];
-                latest = latest.max(last + value);
-            }
+            let last = self.port_latest[5 * p + prev as usize].latest_other_than(r);
+            latest = latest.max(last + value);
         }
         if ki == CommandKind::Act.index() {
             latest = latest.max(self.acts[r][self.acts_next[r]] + self.faw);

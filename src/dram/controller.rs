@@ -20,9 +20,10 @@
 //! cycles and takes about one event per command. Every command is also handed to the channel's
 //! [`ProtocolChecker`].
 
-use super::channel_timing::{ChannelTiming, RankReady};
+use super::channel_timing::ChannelTiming;
 use super::checker::ProtocolChecker;
 use super::command::{Command, CommandKind};
+use super::slice_queue::SliceQueue;
 use super::spec::{Derived, DramSpec, PagePolicy};
 use super::stats::ChannelCounters;
 use std::collections::VecDeque;
@@ -65,19 +66,84 @@ struct Entry {
     missed: bool,
 }
 
+/// Why a planned command is issued, which decides how the queue and the bank records
+/// change when it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Purpose {
+    /// PRE of a bank that a due refresh or the closed-page policy closes.
+    CloseBank,
+    /// REF of a rank.
+    Refresh,
+    /// RD or WR serving the queued request at `queue_pos`.
+    Column,
+    /// ACT or PRE on behalf of the queued request at `queue_pos`.
+    Row,
+}
+
+/// A planned command, kept small so that plans are cheap to copy and cache.
 #[derive(Clone, Copy, Debug)]
-enum Action {
-    RefreshPre(usize, u32),
-    Ref(usize),
-    Column(usize, Command),
-    ClosePre(usize, u32),
-    RowCommand(usize, Command),
+struct Action {
+    purpose: Purpose,
+    kind: CommandKind,
+    port: u16,
+    /// Flat bank index; the rank for REF.
+    target: u32,
+    row: u32,
+    /// Position in the queue of the request served (column and row commands).
+    queue_pos: u32,
+}
+
+impl Action {
+    fn close(flat: usize, row: u32) -> Action {
+        Action {
+            purpose: Purpose::CloseBank,
+            kind: CommandKind::Pre,
+            port: 0,
+            target: flat as u32,
+            row,
+            queue_pos: 0,
+        }
+    }
+
+    fn refresh(rank: usize) -> Action {
+        Action {
+            purpose: Purpose::Refresh,
+            kind: CommandKind::Ref,
+            port: 0,
+            target: rank as u32,
+            row: 0,
+            queue_pos: 0,
+        }
+    }
+
+    fn column(queue_pos: usize, kind: CommandKind, flat: usize, row: u32, port: u16) -> Action {
+        Action {
+            purpose: Purpose::Column,
+            kind,
+            port,
+            target: flat as u32,
+            row,
+            queue_pos: queue_pos as u32,
+        }
+    }
+
+    fn row(queue_pos: usize, kind: CommandKind, flat: usize, row: u32) -> Action {
+        Action {
+            purpose: Purpose::Row,
+            kind,
+            port: 0,
+            target: flat as u32,
+            row,
+            queue_pos: queue_pos as u32,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
 enum Plan {
-    /// Issue this command at this cycle (nothing can issue earlier).
-    IssueAt(u64, Action),
+    /// Issue the planned command (kept in `Channel::cached`) at this cycle (nothing can
+    /// issue earlier).
+    IssueAt(u64),
     /// Nothing can issue before this cycle, and the choice must be recomputed then
     /// (a refresh falls due, a request arrives or a starvation limit passes).
     WaitUntil(u64),
@@ -154,15 +220,13 @@ pub struct Channel {
     timing: ChannelTiming,
     checker: ProtocolChecker,
     /// Arrived requests, oldest first.
-    queue: VecDeque<Entry>,
+    queue: SliceQueue<Entry>,
     /// Requests whose arrival cycle is still ahead, by arrival.
     incoming: VecDeque<QueuedRequest>,
     /// Per bank: its queued work and place in `active`.
     work: Vec<BankWork>,
     /// The banks with queued requests (flat indices, in no particular order).
     active: Vec<u32>,
-    /// Per rank, for the plan being computed: what the rank and its ports allow.
-    rank_ready: Vec<RankReady>,
     closing: Vec<u32>,
     is_closing: Vec<bool>,
     refresh_due: Vec<u64>,
@@ -170,9 +234,9 @@ pub struct Channel {
     first_refresh_due: u64,
     counters: ChannelCounters,
     last_cycle: u64,
-    /// The plan computed for cycle `.0` after the last command, valid until the
-    /// queue or the timing state changes.
-    cached: Option<(u64, Plan)>,
+    /// The command planned for cycle `.0` (by the last plan that found one), valid
+    /// until the queue or the timing state changes.
+    cached: Option<(u64, Action)>,
     decisions: u64,
 }
 
@@ -233,11 +297,10 @@ impl Channel {
             starvation: spec.controller.starvation_cycles,
             timing,
             checker,
-            queue: VecDeque::with_capacity(spec.controller.queue_depth as usize),
+            queue: SliceQueue::with_depth(spec.controller.queue_depth as usize),
             incoming: VecDeque::new(),
             work,
             active: Vec::with_capacity(banks),
-            rank_ready: vec![RankReady::default(); ranks],
             closing: Vec::new(),
             is_closing: vec![false; banks],
             first_refresh_due: refresh_due.iter().copied().min().unwrap_or(u64::MAX),
@@ -282,13 +345,13 @@ impl Channel {
                 self.incoming.insert(pos, req);
             }
         } else {
-            self.admit(req);
+            self.admit(req, flat);
         }
         Ok(())
     }
 
-    fn admit(&mut self, req: QueuedRequest) {
-        let flat = self.timing.bank_index(req.rank, req.bankgroup, req.bank);
+    /// Queues `req`, which has arrived, for bank `flat`.
+    fn admit(&mut self, req: QueuedRequest, flat: usize) {
         let hit = self.timing.bank(flat).open_row() == Some(req.row);
         let w = &mut self.work[flat];
         // The request is the youngest, so it changes the plan only through its bank's
@@ -405,7 +468,8 @@ impl Channel {
                 break;
             }
             self.incoming.pop_front();
-            self.admit(r);
+            let flat = self.timing.bank_index(r.rank, r.bankgroup, r.bank);
+            self.admit(r, flat);
         }
         let mut out = StepOutcome {
             issued: None,
@@ -418,45 +482,38 @@ impl Channel {
         }
         // A cached plan holds for every cycle from the one it was computed at up to
         // its issue cycle (nothing it depends on changes in between).
-        let plan = match self.cached.take() {
-            Some((at, plan)) if at >= t => plan,
-            _ => self.plan_from(t),
+        let plan = match self.cached {
+            Some((at, _)) if at >= t => Plan::IssueAt(at),
+            _ => {
+                self.cached = None;
+                self.plan_from(t)
+            }
         };
         match plan {
-            Plan::IssueAt(at, action) if at == t => {
+            Plan::IssueAt(at) if at == t => {
+                let Some((_, action)) = self.cached.take() else {
+                    return out;
+                };
                 let (cmd, finished) = self.execute(action, t);
                 out.issued = Some(cmd);
                 out.finished = finished;
                 let from = if self.timing.slot_free(t) { t } else { t + 1 };
-                let next = self.plan_from(from);
-                out.next = match next {
-                    Plan::IssueAt(at, _) => {
-                        self.cached = Some((at, next));
-                        Some(at)
-                    }
-                    Plan::WaitUntil(c) => Some(c),
+                out.next = match self.plan_from(from) {
+                    Plan::IssueAt(at) | Plan::WaitUntil(at) => Some(at),
                     Plan::Idle => None,
                 };
             }
-            Plan::IssueAt(at, _) => {
-                self.cached = Some((at, plan));
-                out.next = Some(at);
-            }
-            Plan::WaitUntil(c) => out.next = Some(c),
+            Plan::IssueAt(at) | Plan::WaitUntil(at) => out.next = Some(at),
             Plan::Idle => {}
         }
         out
     }
 
-    /// What rank `rank` and its ports allow, computed at most once per plan (`known`
-    /// marks the ranks already computed for the plan).
-    #[inline(always)]
-    fn rank_ready_once(&mut self, rank: usize, known: &mut u64) -> RankReady {
-        if *known & (1 << rank) == 0 {
-            *known |= 1 << rank;
-            self.rank_ready[rank] = self.timing.rank_ready(rank);
-        }
-        self.rank_ready[rank]
+    /// Keeps `action` as the command planned for cycle `at`.
+    #[inline]
+    fn planned(&mut self, at: u64, action: Action) -> Plan {
+        self.cached = Some((at, action));
+        Plan::IssueAt(at)
     }
 
     /// The next command and the cycle (at or after `from`) at which it can issue,
@@ -496,7 +553,7 @@ impl Channel {
                 for flat in r * per_rank..(r + 1) * per_rank {
                     if let Some(row) = self.timing.bank(flat).open_row() {
                         if let Some(e) = self.timing.earliest_at(CommandKind::Pre, flat, row, 0) {
-                            consider(&mut best, e.max(row_from), Action::RefreshPre(flat, row));
+                            consider(&mut best, e.max(row_from), Action::close(flat, row));
                         }
                     }
                 }
@@ -504,19 +561,15 @@ impl Channel {
                 self.timing
                     .earliest(&Command::new(CommandKind::Ref, r as u16, 0, 0, 0))
             {
-                consider(&mut best, e.max(row_from), Action::Ref(r));
+                consider(&mut best, e.max(row_from), Action::refresh(r));
             }
         }
         let refresh = best;
         if let Some((at, action)) = refresh {
             if at == from {
-                return Plan::IssueAt(at, action);
+                return self.planned(at, action);
             }
         }
-
-        // What each rank and its ports allow, shared by the rank's banks; computed
-        // for a rank when one of its banks first needs it.
-        let mut ready_known: u64 = 0;
 
         // Fast path: the oldest request is a row hit that can go at `from`; FR-FCFS
         // picks it first.
@@ -527,11 +580,10 @@ impl Channel {
                 && self.timing.bank(flat).open_row() == Some(e.req.row)
             {
                 let kind = column_kind(e.req.is_write);
-                let ready = self.rank_ready_once(e.req.rank as usize, &mut ready_known);
+                let ready = self.timing.rank_ready(e.req.rank as usize);
                 if self.timing.ready_at(kind, flat, &ready) <= from {
                     let (port, _) = self.timing.best_port(kind, e.req.rank);
-                    let cmd = self.command(kind, flat, e.req.row).on_port(port);
-                    return Plan::IssueAt(from, Action::Column(0, cmd));
+                    return self.planned(from, Action::column(0, kind, flat, e.req.row, port));
                 }
             }
         }
@@ -547,7 +599,7 @@ impl Channel {
             let (rank, hits, queued, hit_writes) =
                 (w.coords.0 as usize, w.hits, w.queued, w.hit_writes);
             if blocked & (1 << rank) == 0 {
-                let ready = self.rank_ready_once(rank, &mut ready_known);
+                let ready = self.timing.rank_ready(rank);
                 let open = self.timing.bank(flat).open_row();
                 if hits > 0 && open.is_some() {
                     let writes = hit_writes.min(hits);
@@ -613,7 +665,7 @@ impl Channel {
                 let rank = self.work[flat].coords.0;
                 if blocked & (1 << rank) == 0 {
                     if let Some(e) = self.timing.earliest_at(CommandKind::Pre, flat, row, 0) {
-                        consider(&mut close, e.max(row_from), Action::ClosePre(flat, row));
+                        consider(&mut close, e.max(row_from), Action::close(flat, row));
                     }
                 }
                 k += 1;
@@ -636,11 +688,11 @@ impl Channel {
         // 3. Choose among what can go at `at`, in priority order.
         if let Some((r_at, action)) = refresh {
             if r_at == at {
-                return Plan::IssueAt(at, action);
+                return self.planned(at, action);
             }
         }
         if col_min == at {
-            for (i, e) in self.queue.iter().enumerate() {
+            for (i, e) in self.queue.as_slice().iter().enumerate() {
                 let flat = e.flat as usize;
                 let plan = &self.work[flat].plan;
                 let ready = if e.req.is_write { plan.wr } else { plan.rd };
@@ -649,35 +701,26 @@ impl Channel {
                 }
                 let kind = column_kind(e.req.is_write);
                 let (port, _) = self.timing.best_port(kind, e.req.rank);
-                return Plan::IssueAt(
-                    at,
-                    Action::Column(i, self.command(kind, flat, e.req.row).on_port(port)),
-                );
+                return self.planned(at, Action::column(i, kind, flat, e.req.row, port));
             }
         }
         if let Some((c_at, action)) = close {
             if c_at == at {
-                return Plan::IssueAt(at, action);
+                return self.planned(at, action);
             }
         }
         if row_min == at {
-            for (i, e) in self.queue.iter().enumerate() {
+            for (i, e) in self.queue.as_slice().iter().enumerate() {
                 let flat = e.flat as usize;
                 if self.work[flat].plan.row != at {
                     continue;
                 }
                 match self.timing.bank(flat).open_row() {
                     None => {
-                        return Plan::IssueAt(
-                            at,
-                            Action::RowCommand(i, self.command(CommandKind::Act, flat, e.req.row)),
-                        );
+                        return self.planned(at, Action::row(i, CommandKind::Act, flat, e.req.row));
                     }
                     Some(row) if row != e.req.row => {
-                        return Plan::IssueAt(
-                            at,
-                            Action::RowCommand(i, self.command(CommandKind::Pre, flat, row)),
-                        );
+                        return self.planned(at, Action::row(i, CommandKind::Pre, flat, row));
                     }
                     Some(_) => {}
                 }
@@ -689,30 +732,36 @@ impl Channel {
     }
 
     fn execute(&mut self, action: Action, t: u64) -> (Command, Option<Finished>) {
-        match action {
-            Action::RefreshPre(flat, row) | Action::ClosePre(flat, row) => {
-                let cmd = self.command(CommandKind::Pre, flat, row);
+        let flat = action.target as usize;
+        match action.purpose {
+            Purpose::CloseBank => {
+                let cmd = self.command(CommandKind::Pre, flat, action.row);
                 self.work[flat].hits = 0;
                 self.work[flat].hit_writes = 0;
                 self.issue(cmd, t);
                 (cmd, None)
             }
-            Action::Ref(r) => {
+            Purpose::Refresh => {
+                let r = action.target as usize;
                 let cmd = Command::new(CommandKind::Ref, r as u16, 0, 0, 0);
                 self.issue(cmd, t);
                 self.refresh_due[r] = self.refresh_due[r].saturating_add(self.d.refi);
                 self.first_refresh_due = self.refresh_due.iter().copied().min().unwrap_or(u64::MAX);
                 (cmd, None)
             }
-            Action::RowCommand(i, cmd) => {
-                let flat = self.queue[i].flat as usize;
-                self.queue[i].missed = true;
+            Purpose::Row => {
+                let i = action.queue_pos as usize;
+                let cmd = self.command(action.kind, flat, action.row);
+                if let Some(e) = self.queue.get_mut(i) {
+                    e.missed = true;
+                }
                 self.issue(cmd, t);
                 let (mut hits, mut writes) = (0, 0);
                 if cmd.kind == CommandKind::Act {
                     let f = flat as u32;
                     for e in self
                         .queue
+                        .as_slice()
                         .iter()
                         .filter(|e| e.flat == f && e.req.row == cmd.row)
                     {
@@ -724,12 +773,12 @@ impl Channel {
                 self.work[flat].hit_writes = writes;
                 (cmd, None)
             }
-            Action::Column(i, cmd) => {
-                let removed = if i == 0 {
-                    self.queue.pop_front()
-                } else {
-                    self.queue.remove(i)
-                };
+            Purpose::Column => {
+                let i = action.queue_pos as usize;
+                let cmd = self
+                    .command(action.kind, flat, action.row)
+                    .on_port(action.port);
+                let removed = self.queue.remove(i);
                 let Some(e) = removed else {
                     return (cmd, None);
                 };

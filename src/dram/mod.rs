@@ -35,6 +35,7 @@ pub mod mapping;
 pub mod pattern;
 pub mod presets;
 pub mod run;
+pub mod slice_queue;
 pub mod spec;
 pub mod stack;
 pub mod stats;

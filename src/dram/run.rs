@@ -28,6 +28,9 @@ where
     let mut out: Vec<Completion> = Vec::with_capacity(64);
     let mut records = records.into_iter();
     let mut held: Option<Request> = None;
+    // The channel whose full queue refused the held request: offered again only once
+    // that channel has room.
+    let mut refused_by: Option<u32> = None;
     let mut next_id: u64 = 0;
     let mut exhausted = false;
     loop {
@@ -48,14 +51,15 @@ where
         }
         let now = sys.now();
         if let Some(mut req) = held {
-            if req.arrival <= now {
+            if req.arrival <= now && refused_by.is_none_or(|ch| sys.has_room_in(ch)) {
                 req.arrival = now;
                 match sys.try_enqueue(req) {
                     Ok(()) => {
                         held = None;
+                        refused_by = None;
                         continue;
                     }
-                    Err(EnqueueError::QueueFull { .. }) => {}
+                    Err(EnqueueError::QueueFull { channel }) => refused_by = Some(channel),
                     Err(EnqueueError::AddressOutOfRange { addr, capacity }) => {
                         return Err(DramError::AddressOutOfRange { addr, capacity });
                     }

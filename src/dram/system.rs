@@ -20,10 +20,10 @@ use super::checker::{merge_reports, ViolationReport};
 use super::controller::{Channel, QueuedRequest};
 use super::error::DramError;
 use super::mapping::{AddressMapping, DecodedAddr};
+use super::slice_queue::SliceQueue;
 use super::spec::{Derived, DramSpec};
 use super::stats::{ChannelCounters, Stats};
 use crate::sim::{ClockDomain, Cycles, SimTime, WakeSchedule};
-use std::collections::VecDeque;
 
 /// A memory request from the caller.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,8 +97,8 @@ pub struct MemorySystem {
     /// Completions not yet reported, reads and writes apart. Commands are issued in
     /// non-decreasing cycle order across the whole system and each kind has a fixed
     /// latency, so each queue is sorted by completion cycle.
-    done_reads: VecDeque<(u64, u64, u64)>,
-    done_writes: VecDeque<(u64, u64, u64)>,
+    done_reads: SliceQueue<(u64, u64, u64)>,
+    done_writes: SliceQueue<(u64, u64, u64)>,
     seq: u64,
     now: SimTime,
     /// The first cycle that starts at or after `now`.
@@ -120,6 +120,7 @@ impl MemorySystem {
             .map(|_| Channel::new(spec, 0))
             .collect();
         let n = channels.len();
+        let in_flight_limit = n * spec.controller.queue_depth as usize;
         let mut sys = MemorySystem {
             name: spec.name.clone(),
             seed,
@@ -128,8 +129,8 @@ impl MemorySystem {
             mapping,
             channels,
             wakes: WakeSchedule::new(n),
-            done_reads: VecDeque::new(),
-            done_writes: VecDeque::new(),
+            done_reads: SliceQueue::with_depth(in_flight_limit),
+            done_writes: SliceQueue::with_depth(in_flight_limit),
             seq: 0,
             now: SimTime::ZERO,
             now_cycle: 0,
@@ -183,6 +184,15 @@ impl MemorySystem {
         self.mapping
             .decode(addr)
             .is_some_and(|d| self.channels[d.channel as usize].has_room())
+    }
+
+    /// True if channel `channel` can take another request now (false for a channel
+    /// that does not exist).
+    #[inline]
+    pub fn has_room_in(&self, channel: u32) -> bool {
+        self.channels
+            .get(channel as usize)
+            .is_some_and(Channel::has_room)
     }
 
     /// Makes channel `ch` decide at `cycle` unless it already decides earlier.
