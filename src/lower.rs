@@ -395,24 +395,15 @@ pub fn lower(s: &Scenario, kv_len: u32) -> Plan {
         let group_tokens = t * (group / tp);
         let local_experts = experts / moe_ep;
         // Routed token-expert pairs landing on the busiest rank, and the distinct local experts
-        // it touches: the expected largest of `moe_ep` ranks' counts under uniform routing
-        // (each token picks k distinct experts); `imbalance` scales on top.
-        let share = 1.0 / moe_ep;
-        let pairs_mean = group_tokens * k * share;
-        let pairs_var =
-            group_tokens * k * share * (1.0 - share) * (experts - k) / (experts - 1.0).max(1.0);
-        let pairs = expected_max(pairs_mean, pairs_var, moe_ep)
+        // it touches; `imbalance` scales on top.
+        let busiest = busiest_rank_load(experts, k, moe_ep, group_tokens);
+        let pairs_mean = group_tokens * k / moe_ep;
+        let pairs = busiest
+            .pairs
             .min(group_tokens.min(local_experts * group_tokens))
             * imbalance;
         let pairs = pairs.max(pairs_mean * imbalance);
-        let touched = 1.0 - (1.0 - k / experts).powf(group_tokens);
-        let active = expected_max(
-            local_experts * touched,
-            local_experts * touched * (1.0 - touched),
-            moe_ep,
-        )
-        .min(local_experts)
-        .max(1.0);
+        let active = busiest.experts.min(local_experts).max(1.0);
         let rows = (pairs / active).max(1.0);
         let f = e.expert_ffn as f64 / moe_tp;
         let per_rank_tokens = (group_tokens / group).max(1.0 / group);
@@ -520,6 +511,31 @@ pub fn lower(s: &Scenario, kv_len: u32) -> Plan {
     }
 }
 
+/// Routed work on the busiest expert-parallel rank.
+#[derive(Clone, Copy, Debug)]
+struct BusiestRank {
+    /// Token-expert pairs routed to it.
+    pairs: f64,
+    /// Distinct local experts those pairs touch.
+    experts: f64,
+}
+
+/// The busiest of `ep` expert-parallel ranks when `tokens` tokens each pick `k` distinct
+/// experts of `experts` uniformly: the expected largest of the ranks' counts of routed
+/// pairs (hypergeometric per token) and of touched local experts (each touched with
+/// p = 1 − (1 − k/E)^T).
+fn busiest_rank_load(experts: f64, k: f64, ep: f64, tokens: f64) -> BusiestRank {
+    let share = 1.0 / ep;
+    let pairs_mean = tokens * k * share;
+    let pairs_var = tokens * k * share * (1.0 - share) * (experts - k) / (experts - 1.0).max(1.0);
+    let local = experts / ep;
+    let touched = 1.0 - (1.0 - k / experts).powf(tokens);
+    BusiestRank {
+        pairs: expected_max(pairs_mean, pairs_var, ep),
+        experts: expected_max(local * touched, local * touched * (1.0 - touched), ep),
+    }
+}
+
 /// The expected largest of `n` independent counts of the given mean and variance: the
 /// normal approximation with Blom's plotting position, mean + σ·Φ⁻¹((n − 0.375)/(n + 0.25))
 /// (1.42σ for 8 draws, the exact figure for normal draws; the mean for one).
@@ -580,16 +596,8 @@ mod tests {
                     .max()
                     .unwrap() as f64;
             }
-            let (e, kf, n, t) = (experts as f64, k as f64, ep as f64, tokens as f64);
-            let share = 1.0 / n;
-            let pairs = expected_max(
-                t * kf * share,
-                t * kf * share * (1.0 - share) * (e - kf) / (e - 1.0),
-                n,
-            );
-            let touched = 1.0 - (1.0 - kf / e).powf(t);
-            let l = local as f64;
-            let active = expected_max(l * touched, l * touched * (1.0 - touched), n).min(l);
+            let busiest = busiest_rank_load(experts as f64, k as f64, ep as f64, tokens as f64);
+            let (pairs, active) = (busiest.pairs, busiest.experts.min(local as f64));
             let (sim_pairs, sim_active) = (max_pairs / trials as f64, max_active / trials as f64);
             assert!(
                 (pairs - sim_pairs).abs() / sim_pairs < 0.10,
