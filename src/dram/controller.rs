@@ -237,7 +237,27 @@ pub struct Channel {
     /// The command planned for cycle `.0` (by the last plan that found one), valid
     /// until the queue or the timing state changes.
     cached: Option<(u64, Action)>,
+    /// Totals of [`BankWork`]'s counters over all banks, kept as they change.
+    tally: WorkTally,
     decisions: u64,
+}
+
+/// Totals over a channel's banks of the queued requests, of those that hit their
+/// bank's open row, and of the write hits: enough to tell without a scan whether any
+/// queued request needs an ACT or PRE and whether reads or writes are among the hits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct WorkTally {
+    queued: u64,
+    hits: u64,
+    hit_writes: u64,
+}
+
+impl WorkTally {
+    /// True if some queued request misses its bank's open row (or its bank is closed).
+    #[inline]
+    fn has_misses(&self) -> bool {
+        self.queued > self.hits
+    }
 }
 
 /// What one call to [`Channel::step`] did.
@@ -308,6 +328,7 @@ impl Channel {
             counters: ChannelCounters::default(),
             last_cycle: 0,
             cached: None,
+            tally: WorkTally::default(),
             decisions: 0,
         }
     }
@@ -375,8 +396,11 @@ impl Channel {
         if hit {
             w.hits += 1;
             w.hit_writes += u32::from(req.is_write);
+            self.tally.hits += 1;
+            self.tally.hit_writes += u64::from(req.is_write);
         }
         w.queued += 1;
+        self.tally.queued += 1;
         if w.active_pos == NOT_ACTIVE {
             w.active_pos = self.active.len() as u32;
             self.active.push(flat as u32);
@@ -388,9 +412,20 @@ impl Channel {
         });
     }
 
+    /// Sets bank `flat`'s hit counters, keeping the channel's totals.
+    #[inline]
+    fn set_hits(&mut self, flat: usize, hits: u32, writes: u32) {
+        let w = &mut self.work[flat];
+        self.tally.hits = self.tally.hits + u64::from(hits) - u64::from(w.hits);
+        self.tally.hit_writes = self.tally.hit_writes + u64::from(writes) - u64::from(w.hit_writes);
+        w.hits = hits;
+        w.hit_writes = writes;
+    }
+
     fn retire(&mut self, flat: usize) {
         let w = &mut self.work[flat];
         w.queued -= 1;
+        self.tally.queued -= 1;
         if w.queued == 0 {
             let pos = w.active_pos as usize;
             w.active_pos = NOT_ACTIVE;
@@ -509,6 +544,27 @@ impl Channel {
         out
     }
 
+    /// The earliest cycle at which any queued hit's RD or WR could issue, by the ranks'
+    /// readiness alone (a lower bound: the bank and bank group may hold it later).
+    #[inline]
+    fn column_floor(&self) -> u64 {
+        let (reads, writes) = (
+            self.tally.hits > self.tally.hit_writes,
+            self.tally.hit_writes > 0,
+        );
+        let mut floor = u64::MAX;
+        for r in 0..self.timing.ranks() {
+            let ready = self.timing.rank_ready(r);
+            if reads {
+                floor = floor.min(ready.rd);
+            }
+            if writes {
+                floor = floor.min(ready.wr);
+            }
+        }
+        floor
+    }
+
     /// Keeps `action` as the command planned for cycle `at`.
     #[inline]
     fn planned(&mut self, at: u64, action: Action) -> Plan {
@@ -571,19 +627,28 @@ impl Channel {
             }
         }
 
-        // Fast path: the oldest request is a row hit that can go at `from`; FR-FCFS
-        // picks it first.
+        // Fast path: the oldest request is a row hit. FR-FCFS picks it first if it can
+        // go at `from`; or, when no queued request needs an ACT or PRE (open page, no
+        // refresh due), if no other hit's RD or WR can go before it: every other
+        // column command waits at least for its rank's readiness, and at equal cycles
+        // the oldest request wins.
         if let Some(&e) = self.queue.front() {
             let flat = e.flat as usize;
-            if blocked & (1 << e.req.rank) == 0
-                && col_from == from
-                && self.timing.bank(flat).open_row() == Some(e.req.row)
+            let rank = e.req.rank as usize;
+            if blocked & (1 << rank) == 0 && self.timing.bank(flat).open_row() == Some(e.req.row)
             {
                 let kind = column_kind(e.req.is_write);
-                let ready = self.timing.rank_ready(e.req.rank as usize);
-                if self.timing.ready_at(kind, flat, &ready) <= from {
+                let ready = self.timing.rank_ready(rank);
+                let at = self.timing.ready_at(kind, flat, &ready).max(col_from);
+                if at == from
+                    || (due_ranks == 0
+                        && at < boundary
+                        && self.policy == PagePolicy::Open
+                        && !self.tally.has_misses()
+                        && at <= self.column_floor())
+                {
                     let (port, _) = self.timing.best_port(kind, e.req.rank);
-                    return self.planned(from, Action::column(0, kind, flat, e.req.row, port));
+                    return self.planned(at, Action::column(0, kind, flat, e.req.row, port));
                 }
             }
         }
@@ -736,8 +801,7 @@ impl Channel {
         match action.purpose {
             Purpose::CloseBank => {
                 let cmd = self.command(CommandKind::Pre, flat, action.row);
-                self.work[flat].hits = 0;
-                self.work[flat].hit_writes = 0;
+                self.set_hits(flat, 0, 0);
                 self.issue(cmd, t);
                 (cmd, None)
             }
@@ -769,8 +833,7 @@ impl Channel {
                         writes += u32::from(e.req.is_write);
                     }
                 }
-                self.work[flat].hits = hits;
-                self.work[flat].hit_writes = writes;
+                self.set_hits(flat, hits, writes);
                 (cmd, None)
             }
             Purpose::Column => {
@@ -784,11 +847,14 @@ impl Channel {
                 };
                 let flat = e.flat as usize;
                 self.issue(cmd, t);
-                let w = &mut self.work[flat];
-                w.hits = w.hits.saturating_sub(1);
-                if e.req.is_write {
-                    w.hit_writes = w.hit_writes.saturating_sub(1);
-                }
+                let w = &self.work[flat];
+                let hits = w.hits.saturating_sub(1);
+                let writes = if e.req.is_write {
+                    w.hit_writes.saturating_sub(1)
+                } else {
+                    w.hit_writes
+                };
+                self.set_hits(flat, hits, writes);
                 self.retire(flat);
                 let c = &mut self.counters;
                 if !e.missed {
