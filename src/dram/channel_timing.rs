@@ -53,6 +53,8 @@ pub struct ChannelTiming {
     port_next: Vec<[u64; 2]>,
     /// Per rank: what the rank and its ports allow, kept up to date as commands issue.
     rank_ready: Vec<RankReady>,
+    /// The earliest RD and WR over all ranks' readiness.
+    column_floor: [u64; 2],
     /// Command slots of the current cycle: row (ACT, PRE, REF) and column (RD, WR)
     /// commands travel on separate command buses, as in HBM; each carries up to
     /// `ports` commands per cycle.
@@ -90,6 +92,7 @@ impl ChannelTiming {
             open: vec![0; ranks],
             port_next: vec![[0; 2]; ports * ranks],
             rank_ready: vec![RankReady::default(); ranks],
+            column_floor: [0; 2],
             slot_cycle: [0; 2],
             slot_used: [0; 2],
             last_issue: 0,
@@ -203,11 +206,14 @@ impl ChannelTiming {
             self.update_column_readiness_over_ports();
             return;
         }
+        let mut floor = [u64::MAX; 2];
         let ranks = self.rank_ready.iter_mut().zip(&self.rank_next);
         for ((ready, next), pn) in ranks.zip(&self.port_next) {
             ready.rd = next[1].max(pn[0]);
             ready.wr = pn[1];
+            floor = [floor[0].min(ready.rd), floor[1].min(ready.wr)];
         }
+        self.column_floor = floor;
     }
 
     /// [`update_column_readiness`](Self::update_column_readiness) for a channel with
@@ -225,6 +231,17 @@ impl ChannelTiming {
             ready.rd = self.rank_next[rank][1].max(rd_port);
             ready.wr = wr_port;
         }
+        self.column_floor = self
+            .rank_ready
+            .iter()
+            .fold([u64::MAX; 2], |f, r| [f[0].min(r.rd), f[1].min(r.wr)]);
+    }
+
+    /// The earliest cycle any rank's readiness allows a RD (`[0]`) and a WR (`[1]`):
+    /// no column command of the kind can issue before it.
+    #[inline]
+    pub fn column_floor(&self) -> [u64; 2] {
+        self.column_floor
     }
 
     /// Recomputes the ACT part of rank `rank`'s readiness: tRRD_S, and the oldest of

@@ -548,21 +548,69 @@ impl Channel {
     /// readiness alone (a lower bound: the bank and bank group may hold it later).
     #[inline]
     fn column_floor(&self) -> u64 {
-        let (reads, writes) = (
-            self.tally.hits > self.tally.hit_writes,
-            self.tally.hit_writes > 0,
-        );
+        let [rd, wr] = self.timing.column_floor();
         let mut floor = u64::MAX;
-        for r in 0..self.timing.ranks() {
-            let ready = self.timing.rank_ready(r);
-            if reads {
-                floor = floor.min(ready.rd);
-            }
-            if writes {
-                floor = floor.min(ready.wr);
-            }
+        if self.tally.hits > self.tally.hit_writes {
+            floor = rd;
+        }
+        if self.tally.hit_writes > 0 {
+            floor = floor.min(wr);
         }
         floor
+    }
+
+    /// The row command (ACT or PRE) that bank `flat`'s queued misses need, if the bank
+    /// may take it at `from`: ACT for a closed bank, PRE for an open row no queued
+    /// request hits. A row with queued hits is closed for the oldest request only once
+    /// it has waited past the starvation limit; until then `boundary` is brought
+    /// forward to that limit.
+    #[inline]
+    fn row_command(
+        &self,
+        flat: usize,
+        open: Option<u32>,
+        hits: u32,
+        oldest: Option<(u32, u64)>,
+        from: u64,
+        boundary: &mut u64,
+    ) -> Option<CommandKind> {
+        match open {
+            None => Some(CommandKind::Act),
+            Some(_) if hits == 0 => Some(CommandKind::Pre),
+            Some(_) => match oldest {
+                Some((f, a)) if f as usize == flat => {
+                    let limit = a.saturating_add(self.starvation).saturating_add(1);
+                    if from >= limit {
+                        Some(CommandKind::Pre)
+                    } else {
+                        *boundary = (*boundary).min(limit);
+                        None
+                    }
+                }
+                _ => None,
+            },
+        }
+    }
+
+    /// The earliest cycle (at or after `row_from`) at which a row command that some
+    /// queued miss needs could issue, or `u64::MAX`; `boundary` as in
+    /// [`row_command`](Self::row_command). No rank may be blocked by a due refresh.
+    #[inline]
+    fn earliest_row_command(&self, from: u64, row_from: u64, boundary: &mut u64) -> u64 {
+        let oldest = self.queue.front().map(|e| (e.flat, e.req.arrival));
+        let mut row_min = u64::MAX;
+        for &flat in &self.active {
+            let flat = flat as usize;
+            let w = &self.work[flat];
+            if w.queued > w.hits {
+                let open = self.timing.bank(flat).open_row();
+                if let Some(kind) = self.row_command(flat, open, w.hits, oldest, from, boundary) {
+                    let ready = self.timing.rank_ready(w.coords.0 as usize);
+                    row_min = row_min.min(self.timing.ready_at(kind, flat, &ready).max(row_from));
+                }
+            }
+        }
+        row_min
     }
 
     /// Keeps `action` as the command planned for cycle `at`.
@@ -635,18 +683,22 @@ impl Channel {
         if let Some(&e) = self.queue.front() {
             let flat = e.flat as usize;
             let rank = e.req.rank as usize;
-            if blocked & (1 << rank) == 0 && self.timing.bank(flat).open_row() == Some(e.req.row)
-            {
+            if blocked & (1 << rank) == 0 && self.timing.bank(flat).open_row() == Some(e.req.row) {
                 let kind = column_kind(e.req.is_write);
                 let ready = self.timing.rank_ready(rank);
                 let at = self.timing.ready_at(kind, flat, &ready).max(col_from);
-                if at == from
+                let first = at == from
                     || (due_ranks == 0
                         && at < boundary
                         && self.policy == PagePolicy::Open
-                        && !self.tally.has_misses()
-                        && at <= self.column_floor())
-                {
+                        && at <= self.column_floor()
+                        && (!self.tally.has_misses() || {
+                            // A row command that can go before it goes first.
+                            let mut limit = boundary;
+                            at <= self.earliest_row_command(from, row_from, &mut limit)
+                                && at < limit
+                        }));
+                if first {
                     let (port, _) = self.timing.best_port(kind, e.req.rank);
                     return self.planned(at, Action::column(0, kind, flat, e.req.row, port));
                 }
@@ -684,27 +736,9 @@ impl Channel {
                     }
                 }
                 if queued > hits {
-                    let kind = match open {
-                        None => Some(CommandKind::Act),
-                        Some(_) if hits == 0 => Some(CommandKind::Pre),
-                        Some(_) => {
-                            // A row with queued hits is closed for the oldest request
-                            // only once it has waited past the starvation limit.
-                            match oldest {
-                                Some((f, a)) if f as usize == flat => {
-                                    let limit = a.saturating_add(self.starvation).saturating_add(1);
-                                    if from >= limit {
-                                        Some(CommandKind::Pre)
-                                    } else {
-                                        boundary = boundary.min(limit);
-                                        None
-                                    }
-                                }
-                                _ => None,
-                            }
-                        }
-                    };
-                    if let Some(kind) = kind {
+                    if let Some(kind) =
+                        self.row_command(flat, open, hits, oldest, from, &mut boundary)
+                    {
                         plan.row = self.timing.ready_at(kind, flat, &ready).max(row_from);
                         row_min = row_min.min(plan.row);
                     }
