@@ -54,6 +54,9 @@ pub struct Finished {
     pub id: u64,
     /// Cycle at which the last data beat is transferred.
     pub done: u64,
+    /// Cycle at which the request reached the controller (its latency is
+    /// `done - arrival`).
+    pub arrival: u64,
     /// Write (true) or read.
     pub is_write: bool,
 }
@@ -896,14 +899,10 @@ impl Channel {
                 }
                 let done = if e.req.is_write {
                     c.writes += 1;
-                    let done = t + self.d.write_latency;
-                    c.write_latency.record(done - e.req.arrival);
-                    done
+                    t + self.d.write_latency
                 } else {
                     c.reads += 1;
-                    let done = t + self.d.read_latency;
-                    c.read_latency.record(done - e.req.arrival);
-                    done
+                    t + self.d.read_latency
                 };
                 c.last_done = c.last_done.max(done);
                 if self.policy == PagePolicy::Closed
@@ -918,6 +917,7 @@ impl Channel {
                     Some(Finished {
                         id: e.req.id,
                         done,
+                        arrival: e.req.arrival,
                         is_write: e.req.is_write,
                     }),
                 )

@@ -120,10 +120,6 @@ pub struct ChannelCounters {
     pub pres: u64,
     /// REF commands.
     pub refs: u64,
-    /// Read latency, arrival at the controller to last data, in cycles.
-    pub read_latency: LatencyHistogram,
-    /// Write latency in cycles.
-    pub write_latency: LatencyHistogram,
     /// Last completion cycle.
     pub last_done: u64,
 }
@@ -137,8 +133,6 @@ impl ChannelCounters {
         self.acts += o.acts;
         self.pres += o.pres;
         self.refs += o.refs;
-        self.read_latency.merge(&o.read_latency);
-        self.write_latency.merge(&o.write_latency);
         self.last_done = self.last_done.max(o.last_done);
     }
 }
