@@ -108,6 +108,10 @@ pub struct MemorySystem {
     /// over all channels, in one histogram each so that the hot buckets stay few.
     read_latency: LatencyHistogram,
     write_latency: LatencyHistogram,
+    /// Whether served requests are reported through `advance_to`'s `out`.
+    report_completions: bool,
+    /// The latest completion cycle of a served request.
+    last_done: Option<u64>,
     enqueued: u64,
     completed: u64,
     peak: f64,
@@ -141,6 +145,8 @@ impl MemorySystem {
             events_processed: 0,
             read_latency: LatencyHistogram::default(),
             write_latency: LatencyHistogram::default(),
+            report_completions: true,
+            last_done: None,
             enqueued: 0,
             completed: 0,
             peak: spec.peak_bandwidth_bytes_per_s(),
@@ -173,9 +179,26 @@ impl MemorySystem {
         &self.d
     }
 
-    /// Requests accepted and not yet reported complete.
+    /// Requests accepted and not yet reported complete (with completion reports off,
+    /// not yet served: see [`set_completion_reports`](Self::set_completion_reports)).
     pub fn in_flight(&self) -> u64 {
         self.enqueued - self.completed
+    }
+
+    /// Turns the per-request completion reports of [`advance_to`](Self::advance_to)
+    /// on (the default) or off. A caller that only needs the run's statistics turns
+    /// them off: served requests are then counted as complete when their RD or WR
+    /// issues (their completion cycle is known from then on) and nothing is appended
+    /// to `out`; [`last_completion`](Self::last_completion) says when the last one
+    /// ends. The simulation itself is the same either way.
+    pub fn set_completion_reports(&mut self, on: bool) {
+        self.report_completions = on;
+    }
+
+    /// When the last data beat of the latest-finishing request served so far is
+    /// transferred (`None` before any request is served).
+    pub fn last_completion(&self) -> Option<SimTime> {
+        self.last_done.map(|c| self.clock.cycle_start(Cycles(c)))
     }
 
     /// The channel an address maps to, or `None` beyond capacity.
@@ -294,8 +317,13 @@ impl MemorySystem {
                         (&mut self.done_reads, &mut self.read_latency)
                     };
                     latency.record(f.done - f.arrival);
-                    q.push_back((f.done, self.seq, f.id));
-                    self.seq += 1;
+                    self.last_done = Some(self.last_done.map_or(f.done, |d| d.max(f.done)));
+                    if self.report_completions {
+                        q.push_back((f.done, self.seq, f.id));
+                        self.seq += 1;
+                    } else {
+                        self.completed += 1;
+                    }
                 }
                 match o.next {
                     None => break None,
