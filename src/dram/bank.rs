@@ -63,9 +63,7 @@ impl Bank {
     /// Raises the earliest cycle of `kind` to at least `t`.
     #[inline]
     pub fn not_before(&mut self, kind: CommandKind, t: u64) {
-        let i = kind.index();
-        if self.next[i] < t {
-            self.next[i] = t;
-        }
+        let slot = &mut self.next[kind.index()];
+        *slot = (*slot).max(t);
     }
 }

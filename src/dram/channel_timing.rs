@@ -11,9 +11,7 @@ use super::spec::{Derived, DramSpec, Timing};
 
 #[inline]
 fn raise(slot: &mut u64, t: u64) {
-    if *slot < t {
-        *slot = t;
-    }
+    *slot = (*slot).max(t);
 }
 
 /// The earliest cycles that a rank's own constraints and its data ports allow for
