@@ -3,7 +3,10 @@
 //! The checker keeps its own shadow of bank state and the time of the last command
 //! of each kind at every scope (bank, bank group, rank, port), and for every issued
 //! command walks the [`CONSTRAINTS`] table looking backwards: "is this command far
-//! enough from the last command it depends on?". The controller never consults it;
+//! enough from the last command it depends on?". A quick pass over the rules of the
+//! command's kind (their shape taken from the table at compile time, their distances
+//! from the memory) finds whether any may be violated; only then are the rules
+//! checked one by one. The controller never consults it;
 //! it only counts what the controller got wrong. It also flags protocol-state errors
 //! (ACT to an open bank, a column command to a closed bank or another row, PRE to a
 //! closed bank, REF with an open bank) and more than `ports` commands on the row or
@@ -18,9 +21,155 @@ const NEVER: i64 = i64::MIN / 4;
 /// The distance of a rule that does not exist: `last + NO_RULE` is never after any
 /// cycle.
 const NO_RULE: i64 = i64::MIN / 4;
-/// Scopes with one `last` entry per kind at a known base: bank, bank group, rank, port.
-const DIRECT_SCOPES: usize = 4;
+/// The distance of a quick-pass rule that always fires: `last + ALWAYS` is after
+/// every cycle.
+const ALWAYS: i64 = i64::MAX / 2;
+/// Number of command kinds: the length of every per-kind row.
+const KINDS: usize = CommandKind::ALL.len();
+/// The open row of a closed bank.
+const CLOSED: u64 = u64::MAX;
 const LOG_LIMIT: usize = 16;
+
+/// The scopes with one row of `last` times per instance, in the order of the rows of
+/// one command (see [`ProtocolChecker::rows`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Direct {
+    Bank,
+    BankGroup,
+    Rank,
+    Port,
+}
+
+/// Number of [`Direct`] scopes.
+const DIRECT_SCOPES: usize = 4;
+
+/// How the quick pass evaluates the rules of a scope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Quick {
+    /// Against the last command in one [`Direct`] scope instance. A refresh-interval
+    /// rule, which looks the other way (a REF too long after the previous one), is
+    /// one of them with distance [`ALWAYS`], so that the rules are then always
+    /// checked one by one.
+    Direct(Direct),
+    /// Against the latest command of another rank on the same port.
+    OtherRank,
+    /// Against the oldest of the last four ACTs of the rank.
+    FourActWindow,
+}
+
+impl Quick {
+    const fn of(scope: Scope) -> Option<Quick> {
+        match scope {
+            Scope::Bank => Some(Quick::Direct(Direct::Bank)),
+            Scope::BankGroup => Some(Quick::Direct(Direct::BankGroup)),
+            Scope::Rank | Scope::RefreshInterval => Some(Quick::Direct(Direct::Rank)),
+            Scope::Port => Some(Quick::Direct(Direct::Port)),
+            Scope::PortOtherRank => Some(Quick::OtherRank),
+            Scope::FourActWindow => Some(Quick::FourActWindow),
+            Scope::CommandSlot => None,
+        }
+    }
+
+    const fn class(self) -> Class {
+        match self {
+            Quick::Direct(_) => Class::Direct,
+            Quick::OtherRank => Class::OtherRank,
+            Quick::FourActWindow => Class::FourActWindow,
+        }
+    }
+}
+
+/// The kinds of [`Quick`] rules, each with its own list per command kind in
+/// [`QuickShape`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Class {
+    Direct,
+    OtherRank,
+    FourActWindow,
+}
+
+/// The most rules in [`CONSTRAINTS`] of one command kind in quick-pass class `class`.
+const fn max_rules_per_kind(class: Class) -> usize {
+    let mut counts = [0; KINDS];
+    let mut i = 0;
+    while i < CONSTRAINTS.len() {
+        if let Some(quick) = Quick::of(CONSTRAINTS[i].scope) {
+            if quick.class() as usize == class as usize {
+                counts[CONSTRAINTS[i].next.index()] += 1;
+            }
+        }
+        i += 1;
+    }
+    let (mut max, mut k) = (0, 0);
+    while k < KINDS {
+        if counts[k] > max {
+            max = counts[k];
+        }
+        k += 1;
+    }
+    max
+}
+
+const MAX_DIRECT: usize = max_rules_per_kind(Class::Direct);
+const MAX_OTHER_RANK: usize = max_rules_per_kind(Class::OtherRank);
+const MAX_FAW: usize = max_rules_per_kind(Class::FourActWindow);
+
+/// The constraints of `next` in quick-pass class `class`, as indices in
+/// [`CONSTRAINTS`], padded with `None`.
+const fn rules_of<const N: usize>(next: usize, class: Class) -> [Option<usize>; N] {
+    let mut rules = [None; N];
+    let (mut i, mut n) = (0, 0);
+    while i < CONSTRAINTS.len() {
+        if let Some(quick) = Quick::of(CONSTRAINTS[i].scope) {
+            if quick.class() as usize == class as usize && CONSTRAINTS[i].next.index() == next {
+                rules[n] = Some(i);
+                n += 1;
+            }
+        }
+        i += 1;
+    }
+    rules
+}
+
+/// The constraints the quick pass evaluates for one command kind, by class, as
+/// indices in [`CONSTRAINTS`]. Known at compile time, so that the quick pass of each
+/// kind is straight-line code.
+#[derive(Clone, Copy, Debug)]
+struct QuickShape {
+    direct: [Option<usize>; MAX_DIRECT],
+    other_rank: [Option<usize>; MAX_OTHER_RANK],
+    faw: [Option<usize>; MAX_FAW],
+}
+
+const fn quick_shapes() -> [QuickShape; KINDS] {
+    let mut shapes = [QuickShape {
+        direct: [None; MAX_DIRECT],
+        other_rank: [None; MAX_OTHER_RANK],
+        faw: [None; MAX_FAW],
+    }; KINDS];
+    let mut k = 0;
+    while k < KINDS {
+        shapes[k] = QuickShape {
+            direct: rules_of(k, Class::Direct),
+            other_rank: rules_of(k, Class::OtherRank),
+            faw: rules_of(k, Class::FourActWindow),
+        };
+        k += 1;
+    }
+    shapes
+}
+
+/// Per command kind, the rules of its quick pass.
+const QUICK_SHAPES: [QuickShape; KINDS] = quick_shapes();
+
+/// The distances of the rules of one [`QuickShape`] for one memory: [`NO_RULE`] for
+/// a constraint that does not exist there.
+#[derive(Clone, Copy, Debug)]
+struct QuickDistances {
+    direct: [i64; MAX_DIRECT],
+    other_rank: [i64; MAX_OTHER_RANK],
+    faw: [i64; MAX_FAW],
+}
 
 /// One constraint as the checker evaluates it.
 #[derive(Clone, Copy, Debug)]
@@ -77,6 +226,28 @@ impl PortLatest {
     }
 }
 
+/// The last four ACTs of a rank, in a ring.
+#[derive(Clone, Copy, Debug)]
+struct ActWindow {
+    times: [i64; 4],
+    /// Position of the oldest.
+    next: usize,
+}
+
+impl ActWindow {
+    /// The oldest of the last four ACTs.
+    #[inline]
+    fn oldest(&self) -> i64 {
+        self.times[self.next % 4]
+    }
+
+    #[inline]
+    fn record(&mut self, t: i64) {
+        self.times[self.next % 4] = t;
+        self.next = (self.next + 1) % 4;
+    }
+}
+
 /// Violation counts, per constraint and in total.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ViolationReport {
@@ -97,15 +268,9 @@ pub struct ProtocolChecker {
     derived: Derived,
     values: [u64; N_CONSTRAINTS],
     /// Per command kind, the constraints it must satisfy (non-zero ones only).
-    by_next: [Vec<Rule>; 5],
-    /// Per command kind, its bank, bank-group, rank and port rules for a quick first
-    /// pass: (scope, earlier kind, distance).
-    direct: [Vec<(u8, u8, i64)>; 5],
-    /// Per command kind, its rules against commands of other ranks on the same port:
-    /// (earlier kind, distance).
-    other_rank: [Vec<(u8, i64)>; 5],
-    /// The four-activate window (for ACT), or [`NO_RULE`].
-    faw: i64,
+    by_next: [Vec<Rule>; KINDS],
+    /// Per command kind, the distances of the rules of its quick first pass.
+    quick: [QuickDistances; KINDS],
     slot_index: usize,
     /// Commands allowed per cycle on each command bus.
     slot_limit: u64,
@@ -113,19 +278,19 @@ pub struct ProtocolChecker {
     bgs: usize,
     bpg: usize,
     ports: usize,
-    /// Time of the last command of each kind at every scope instance, in one array:
-    /// banks, then bank groups, ranks, ports and (port, rank) pairs, five kinds each.
-    last: Vec<i64>,
+    /// Time of the last command of each kind at every scope instance, one row per
+    /// instance: banks, then bank groups, ranks, ports and (port, rank) pairs.
+    last: Vec<[i64; KINDS]>,
     off_bg: usize,
     off_rank: usize,
     off_port: usize,
     off_port_rank: usize,
     /// Per port and command kind: the latest command from any rank, for the quick pass's
     /// rules against other ranks.
-    port_latest: Vec<PortLatest>,
-    acts: Vec<[i64; 4]>,
-    acts_next: Vec<usize>,
-    open: Vec<Option<u32>>,
+    port_latest: Vec<[PortLatest; KINDS]>,
+    acts: Vec<ActWindow>,
+    /// Per bank, its open row, or [`CLOSED`].
+    open: Vec<u64>,
     slot_cycle: [i64; 2],
     slot_used: [u64; 2],
     counts: [u64; N_CONSTRAINTS],
@@ -143,7 +308,7 @@ impl ProtocolChecker {
         for (v, c) in values.iter_mut().zip(CONSTRAINTS) {
             *v = (c.value)(&spec.timing, &derived);
         }
-        let mut by_next: [Vec<Rule>; 5] = Default::default();
+        let mut by_next: [Vec<Rule>; KINDS] = Default::default();
         for (i, c) in CONSTRAINTS.iter().enumerate() {
             let slot = match c.scope {
                 Scope::Bank => 0,
@@ -164,19 +329,16 @@ impl ProtocolChecker {
                 });
             }
         }
-        let mut direct: [Vec<(u8, u8, i64)>; 5] = Default::default();
-        let mut other_rank: [Vec<(u8, i64)>; 5] = Default::default();
-        let mut faw = NO_RULE;
-        for (next, rules) in by_next.iter().enumerate() {
-            for rule in rules {
-                match rule.slot {
-                    0..=3 => direct[next].push((rule.slot, rule.prev as u8, rule.value)),
-                    4 => other_rank[next].push((rule.prev as u8, rule.value)),
-                    5 => faw = faw.max(rule.value),
-                    _ => {}
-                }
-            }
-        }
+        let distance = |rule: &Option<usize>| match *rule {
+            Some(i) if values[i] > 0 && CONSTRAINTS[i].scope == Scope::RefreshInterval => ALWAYS,
+            Some(i) if values[i] > 0 => values[i] as i64,
+            _ => NO_RULE,
+        };
+        let quick = QUICK_SHAPES.map(|shape| QuickDistances {
+            direct: shape.direct.each_ref().map(distance),
+            other_rank: shape.other_rank.each_ref().map(distance),
+            faw: shape.faw.each_ref().map(distance),
+        });
         let ranks = spec.org.ranks as usize;
         let bgs = spec.org.bankgroups as usize;
         let bpg = spec.org.banks_per_group as usize;
@@ -187,24 +349,27 @@ impl ProtocolChecker {
             derived,
             values,
             by_next,
-            direct,
-            other_rank,
-            faw,
+            quick,
             slot_index: super::constraints::index_of(ConstraintId::CmdBus),
             slot_limit: values[super::constraints::index_of(ConstraintId::CmdBus)],
             ranks,
             bgs,
             bpg,
             ports,
-            last: vec![NEVER; 5 * (banks + ranks * bgs + ranks + ports + ports * ranks)],
-            off_bg: 5 * banks,
-            off_rank: 5 * (banks + ranks * bgs),
-            off_port: 5 * (banks + ranks * bgs + ranks),
-            off_port_rank: 5 * (banks + ranks * bgs + ranks + ports),
-            port_latest: vec![PortLatest::NEVER; 5 * ports],
-            acts: vec![[NEVER; 4]; ranks],
-            acts_next: vec![0; ranks],
-            open: vec![None; banks],
+            last: vec![[NEVER; KINDS]; banks + ranks * bgs + ranks + ports + ports * ranks],
+            off_bg: banks,
+            off_rank: banks + ranks * bgs,
+            off_port: banks + ranks * bgs + ranks,
+            off_port_rank: banks + ranks * bgs + ranks + ports,
+            port_latest: vec![[PortLatest::NEVER; KINDS]; ports],
+            acts: vec![
+                ActWindow {
+                    times: [NEVER; 4],
+                    next: 0
+                };
+                ranks
+            ],
+            open: vec![CLOSED; banks],
             slot_cycle: [NEVER; 2],
             slot_used: [0; 2],
             counts: [0; N_CONSTRAINTS],
@@ -237,16 +402,38 @@ impl ProtocolChecker {
         });
     }
 
+    #[cold]
     fn state_error(&mut self, cmd: &Command, t: i64, what: &str) {
         self.state += 1;
         self.violations += 1;
         self.note(|| format!("cycle {t}: {cmd}: {what}"));
     }
 
+    #[cold]
+    fn slot_error(&mut self, cmd: &Command, t: i64, class: usize, used: u64) {
+        self.counts[self.slot_index] += 1;
+        self.violations += 1;
+        let bus = if class == 1 { "column" } else { "row" };
+        self.note(|| format!("cycle {t}: {cmd} is {bus} command {used} in one cycle"));
+    }
+
+    /// The rows of `last` of the bank, bank group, rank and port of `cmd` (whose
+    /// address is in range), in [`Direct`] order.
+    #[inline]
+    fn rows(&self, cmd: &Command) -> [usize; DIRECT_SCOPES] {
+        let bg = cmd.rank as usize * self.bgs + cmd.bankgroup as usize;
+        [
+            bg * self.bpg + cmd.bank as usize,
+            self.off_bg + bg,
+            self.off_rank + cmd.rank as usize,
+            self.off_port + cmd.port as usize,
+        ]
+    }
+
     /// Checks `cmd` issued at cycle `at` against every constraint, then records it.
     /// Returns the number of violations it found.
     pub fn check(&mut self, cmd: &Command, at: u64) -> u64 {
-        let before = self.total();
+        let before = self.violations;
         let t = at as i64;
         self.commands += 1;
         let (r, g, b, p) = (
@@ -255,123 +442,158 @@ impl ProtocolChecker {
             cmd.bank as usize,
             cmd.port as usize,
         );
-        if r >= self.ranks || g >= self.bgs || b >= self.bpg || p >= self.ports {
+        if (r >= self.ranks) | (g >= self.bgs) | (b >= self.bpg) | (p >= self.ports) {
             self.state_error(cmd, t, "address out of range");
-            return self.total() - before;
+            return self.violations - before;
         }
-        let bank = (r * self.bgs + g) * self.bpg + b;
-        let bg = r * self.bgs + g;
+        let rows = self.rows(cmd);
         let k = cmd.kind;
 
         // Command slots per cycle.
-        let class = usize::from(cmd.kind.is_column());
-        if t == self.slot_cycle[class] {
-            self.slot_used[class] += 1;
-        } else {
-            self.slot_cycle[class] = t;
-            self.slot_used[class] = 1;
-        }
-        let slot_i = self.slot_index;
-        if self.slot_used[class] > self.slot_limit {
-            self.counts[slot_i] += 1;
-            self.violations += 1;
-            let used = self.slot_used[class];
-            let bus = if class == 1 { "column" } else { "row" };
-            self.note(|| format!("cycle {t}: {cmd} is {bus} command {used} in one cycle"));
+        let class = usize::from(k.is_column());
+        // One more than the commands so far if they were in this cycle.
+        let used = u64::from(t == self.slot_cycle[class]) * self.slot_used[class] + 1;
+        self.slot_cycle[class] = t;
+        self.slot_used[class] = used;
+        if used > self.slot_limit {
+            self.slot_error(cmd, t, class, used);
         }
 
-        let ki = k.index();
-        let bases: [usize; DIRECT_SCOPES] = [
-            5 * bank,
-            self.off_bg + 5 * bg,
-            self.off_rank + 5 * r,
-            self.off_port + 5 * p,
-        ];
         // A quick pass over every rule of the command at once; the rules one by one
-        // only when one of them may be violated (and always for REF, whose refresh
-        // interval rule looks the other way).
-        if k == CommandKind::Ref || self.may_violate(ki, &bases, r, p, t) {
-            self.check_rules(cmd, &bases, t);
+        // only when one of them may be violated.
+        if self.may_violate(k, &rows, r, p, t) {
+            self.check_rules(cmd, t);
         }
-
-        // Protocol state.
-        match k {
-            CommandKind::Act => {
-                if self.open[bank].is_some() {
-                    self.state_error(cmd, t, "ACT to an open bank");
-                }
-                self.open[bank] = Some(cmd.row);
-                let n = self.acts_next[r];
-                self.acts[r][n] = t;
-                self.acts_next[r] = (n + 1) % 4;
-            }
-            CommandKind::Pre => {
-                if self.open[bank].is_none() {
-                    self.state_error(cmd, t, "PRE to a closed bank");
-                }
-                self.open[bank] = None;
-            }
-            CommandKind::Rd | CommandKind::Wr => match self.open[bank] {
-                None => self.state_error(cmd, t, "column command to a closed bank"),
-                Some(row) if row != cmd.row => {
-                    self.state_error(cmd, t, "column command to a row that is not open")
-                }
-                Some(_) => {}
-            },
-            CommandKind::Ref => {
-                let first = r * self.bgs * self.bpg;
-                if self.open[first..first + self.bgs * self.bpg]
-                    .iter()
-                    .any(Option::is_some)
-                {
-                    self.state_error(cmd, t, "REF with an open bank");
-                }
-            }
-        }
-
-        for base in bases {
-            self.last[base + ki] = t;
-        }
-        self.last[self.off_port_rank + 5 * (p * self.ranks + r) + ki] = t;
-        if self.ranks > 1 {
-            self.port_latest[5 * p + ki].record(r, t);
-        }
-        self.total() - before
+        self.bank_state(cmd, rows[Direct::Bank as usize], t);
+        self.record(k, &rows, r, p, t);
+        self.violations - before
     }
 
-    /// True if a rule of command kind `ki` at cycle `t` may be violated: some earlier
-    /// command plus the distance its rule requires is after `t`.
+    /// Checks the state of the bank of `cmd` (of every bank of the rank for REF) and
+    /// updates it.
+    #[inline]
+    fn bank_state(&mut self, cmd: &Command, bank: usize, t: i64) {
+        let row = u64::from(cmd.row);
+        let open = &mut self.open[bank];
+        let was = *open;
+        let wrong = if cmd.kind.is_column() {
+            was != row
+        } else if cmd.kind == CommandKind::Act {
+            *open = row;
+            self.acts[cmd.rank as usize].record(t);
+            was != CLOSED
+        } else if cmd.kind == CommandKind::Pre {
+            *open = CLOSED;
+            was == CLOSED
+        } else {
+            return self.refresh_state(cmd, t);
+        };
+        if wrong {
+            let what = match cmd.kind {
+                CommandKind::Act => "ACT to an open bank",
+                CommandKind::Pre => "PRE to a closed bank",
+                _ if was == CLOSED => "column command to a closed bank",
+                _ => "column command to a row that is not open",
+            };
+            self.state_error(cmd, t, what);
+        }
+    }
+
+    /// Checks that every bank of the rank of REF `cmd` is closed.
+    #[cold]
+    #[inline(never)]
+    fn refresh_state(&mut self, cmd: &Command, t: i64) {
+        let n = self.bgs * self.bpg;
+        let first = cmd.rank as usize * n;
+        if self.open[first..first + n].iter().any(|&row| row != CLOSED) {
+            self.state_error(cmd, t, "REF with an open bank");
+        }
+    }
+
+    /// Records command kind `k` at cycle `t` in its rows of `last` and on its port.
+    #[inline]
+    fn record(
+        &mut self,
+        k: CommandKind,
+        rows: &[usize; DIRECT_SCOPES],
+        r: usize,
+        p: usize,
+        t: i64,
+    ) {
+        let ki = k.index();
+        let last = self.last.as_mut_slice();
+        for &row in rows {
+            last[row][ki] = t;
+        }
+        last[self.off_port_rank + p * self.ranks + r][ki] = t;
+        if self.ranks > 1 {
+            self.port_latest[p][ki].record(r, t);
+        }
+    }
+
+    /// True if a rule of command kind `k` at cycle `t` may be violated: some earlier
+    /// command plus the distance its rule requires is after `t`. `rows` are the
+    /// command's rows of `last` in [`Direct`] order.
     #[inline]
     fn may_violate(
         &self,
-        ki: usize,
-        bases: &[usize; DIRECT_SCOPES],
+        k: CommandKind,
+        rows: &[usize; DIRECT_SCOPES],
         r: usize,
         p: usize,
         t: i64,
     ) -> bool {
-        let mut latest = NO_RULE;
-        for &(scope, prev, value) in &self.direct[ki] {
-            latest = latest.max(self.last[bases[scope as usize] + prev as usize] + value);
-        }
-        for &(prev, value) in &self.other_rank[ki] {
-            let last = self.port_latest[5 * p + prev as usize].latest_other_than(r);
-            latest = latest.max(last + value);
-        }
-        if ki == CommandKind::Act.index() {
-            latest = latest.max(self.acts[r][self.acts_next[r]] + self.faw);
-        }
+        let latest = match k {
+            CommandKind::Act => self.latest::<{ CommandKind::Act.index() }>(rows, r, p),
+            CommandKind::Pre => self.latest::<{ CommandKind::Pre.index() }>(rows, r, p),
+            CommandKind::Rd => self.latest::<{ CommandKind::Rd.index() }>(rows, r, p),
+            CommandKind::Wr => self.latest::<{ CommandKind::Wr.index() }>(rows, r, p),
+            CommandKind::Ref => self.latest::<{ CommandKind::Ref.index() }>(rows, r, p),
+        };
         latest > t
     }
 
+    /// The latest of every earlier command plus the distance its rule requires, over
+    /// the quick-pass rules of the command kind of index `K` (`i64::MIN` if it has
+    /// none).
+    #[inline(always)]
+    fn latest<const K: usize>(&self, rows: &[usize; DIRECT_SCOPES], r: usize, p: usize) -> i64 {
+        let (shape, distances) = (&QUICK_SHAPES[K], &self.quick[K]);
+        let mut latest = i64::MIN;
+        for (rule, value) in shape.direct.iter().zip(distances.direct) {
+            if let Some(i) = *rule {
+                let c = &CONSTRAINTS[i];
+                if let Some(Quick::Direct(scope)) = Quick::of(c.scope) {
+                    let last = self.last[rows[scope as usize]][c.prev.index()];
+                    latest = latest.max(last + value);
+                }
+            }
+        }
+        for (rule, value) in shape.other_rank.iter().zip(distances.other_rank) {
+            if let Some(i) = *rule {
+                let port = &self.port_latest[p][CONSTRAINTS[i].prev.index()];
+                latest = latest.max(port.latest_other_than(r) + value);
+            }
+        }
+        for (rule, value) in shape.faw.iter().zip(distances.faw) {
+            if rule.is_some() {
+                latest = latest.max(self.acts[r].oldest() + value);
+            }
+        }
+        latest
+    }
+
     /// Checks every rule of `cmd` at cycle `t` one by one, counting each violation.
-    fn check_rules(&mut self, cmd: &Command, bases: &[usize; DIRECT_SCOPES], t: i64) {
+    #[cold]
+    #[inline(never)]
+    fn check_rules(&mut self, cmd: &Command, t: i64) {
+        let rows = self.rows(cmd);
         let (r, p, ki) = (cmd.rank as usize, cmd.port as usize, cmd.kind.index());
         for j in 0..self.by_next[ki].len() {
             let rule = self.by_next[ki][j];
             match rule.slot {
                 0..=3 => {
-                    let last = self.last[bases[rule.slot as usize] + rule.prev];
+                    let last = self.last[rows[rule.slot as usize]][rule.prev];
                     if t - last < rule.value {
                         self.flag(rule.index, cmd, t, last);
                     }
@@ -379,8 +601,8 @@ impl ProtocolChecker {
                 4 => {
                     for r2 in 0..self.ranks {
                         if r2 != r {
-                            let last = self.last
-                                [self.off_port_rank + 5 * (p * self.ranks + r2) + rule.prev];
+                            let last =
+                                self.last[self.off_port_rank + p * self.ranks + r2][rule.prev];
                             if t - last < rule.value {
                                 self.flag(rule.index, cmd, t, last);
                             }
@@ -388,14 +610,13 @@ impl ProtocolChecker {
                     }
                 }
                 5 => {
-                    // The oldest of the last four ACTs of the rank.
-                    let oldest = self.acts[r][self.acts_next[r]];
+                    let oldest = self.acts[r].oldest();
                     if t - oldest < rule.value {
                         self.flag(rule.index, cmd, t, oldest);
                     }
                 }
                 _ => {
-                    let last = self.last[self.off_rank + 5 * r + CommandKind::Ref.index()].max(0);
+                    let last = self.last[self.off_rank + r][CommandKind::Ref.index()].max(0);
                     let v = rule.value;
                     if t - last > 2 * v {
                         self.counts[rule.index] += 1;
@@ -418,7 +639,7 @@ impl ProtocolChecker {
         }
         let i = super::constraints::index_of(ConstraintId::Refi);
         for r in 0..self.ranks {
-            let last = self.last[self.off_rank + 5 * r + CommandKind::Ref.index()].max(0);
+            let last = self.last[self.off_rank + r][CommandKind::Ref.index()].max(0);
             if end as i64 - last > 2 * refi {
                 self.counts[i] += 1;
                 self.violations += 1;
@@ -512,17 +733,11 @@ mod tests {
                 t += stream.below(8) as u64;
                 let cmd = stream.command(&shape);
                 let (r, p) = (cmd.rank as usize, cmd.port as usize);
-                let bank = (r * bgs + cmd.bankgroup as usize) * bpg + cmd.bank as usize;
-                let bases = [
-                    5 * bank,
-                    ck.off_bg + 5 * (r * bgs + cmd.bankgroup as usize),
-                    ck.off_rank + 5 * r,
-                    ck.off_port + 5 * p,
-                ];
-                if !ck.may_violate(cmd.kind.index(), &bases, r, p, t as i64) {
+                let rows = ck.rows(&cmd);
+                if !ck.may_violate(cmd.kind, &rows, r, p, t as i64) {
                     skipped += 1;
                     let mut every_rule = ck.clone();
-                    every_rule.check_rules(&cmd, &bases, t as i64);
+                    every_rule.check_rules(&cmd, t as i64);
                     assert_eq!(every_rule.total(), ck.total(), "{} {cmd} at {t}", spec.name);
                 }
                 ck.check(&cmd, t);
