@@ -17,7 +17,7 @@
 //! ```
 
 use super::checker::{merge_reports, ViolationReport};
-use super::controller::{Channel, QueuedRequest};
+use super::controller::{Channel, Finished, QueuedRequest};
 use super::error::DramError;
 use super::mapping::{AddressMapping, DecodedAddr};
 use super::slice_queue::SliceQueue;
@@ -94,12 +94,11 @@ pub struct MemorySystem {
     /// Each channel's next decision cycle, in the order an event queue would take
     /// them (cycle, then the order they were set).
     wakes: WakeSchedule,
-    /// Completions not yet reported, reads and writes apart. Commands are issued in
-    /// non-decreasing cycle order across the whole system and each kind has a fixed
-    /// latency, so each queue is sorted by completion cycle.
-    done_reads: SliceQueue<(u64, u64, u64)>,
-    done_writes: SliceQueue<(u64, u64, u64)>,
-    seq: u64,
+    /// Completions not yet reported, sorted by completion cycle and, at equal cycles,
+    /// in issue order. Commands are issued in non-decreasing cycle order across the
+    /// whole system and reads and writes each have a fixed latency, so a completion is
+    /// inserted at most a few places from the back.
+    done: SliceQueue<Finished>,
     now: SimTime,
     /// The first cycle that starts at or after `now`.
     now_cycle: u64,
@@ -137,9 +136,7 @@ impl MemorySystem {
             mapping,
             channels,
             wakes: WakeSchedule::new(n),
-            done_reads: SliceQueue::with_depth(in_flight_limit),
-            done_writes: SliceQueue::with_depth(in_flight_limit),
-            seq: 0,
+            done: SliceQueue::with_depth(in_flight_limit),
             now: SimTime::ZERO,
             now_cycle: 0,
             events_processed: 0,
@@ -278,12 +275,10 @@ impl MemorySystem {
             .wakes
             .peek()
             .map(|(cycle, _)| self.clock.cycle_start(Cycles(cycle)));
-        let c = match (self.done_reads.front(), self.done_writes.front()) {
-            (Some(a), Some(b)) => Some(a.0.min(b.0)),
-            (Some(a), None) | (None, Some(a)) => Some(a.0),
-            (None, None) => None,
-        }
-        .map(|done| self.clock.cycle_start(Cycles(done)));
+        let c = self
+            .done
+            .front()
+            .map(|f| self.clock.cycle_start(Cycles(f.done)));
         match (e, c) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -311,16 +306,15 @@ impl MemorySystem {
                 self.events_processed += 1;
                 let o = self.channels[ch].step(cycle);
                 if let Some(f) = o.finished {
-                    let (q, latency) = if f.is_write {
-                        (&mut self.done_writes, &mut self.write_latency)
+                    let latency = if f.is_write {
+                        &mut self.write_latency
                     } else {
-                        (&mut self.done_reads, &mut self.read_latency)
+                        &mut self.read_latency
                     };
                     latency.record(f.done - f.arrival);
                     self.last_done = Some(self.last_done.map_or(f.done, |d| d.max(f.done)));
                     if self.report_completions {
-                        q.push_back((f.done, self.seq, f.id));
-                        self.seq += 1;
+                        self.done.insert_sorted_by_key(f, |f| f.done);
                     } else {
                         self.completed += 1;
                     }
@@ -347,27 +341,20 @@ impl MemorySystem {
                 None => self.wakes.clear(ch),
             }
         }
-        loop {
-            let r = self.done_reads.front().copied().filter(|c| c.0 <= limit);
-            let w = self.done_writes.front().copied().filter(|c| c.0 <= limit);
-            let (c, is_write) = match (r, w) {
-                (Some(a), Some(b)) if (b.0, b.1) < (a.0, a.1) => (b, true),
-                (Some(a), _) => (a, false),
-                (None, Some(b)) => (b, true),
-                (None, None) => break,
-            };
-            if is_write {
-                self.done_writes.pop_front();
-            } else {
-                self.done_reads.pop_front();
+        let mut taken = 0;
+        for f in self.done.as_slice() {
+            if f.done > limit {
+                break;
             }
-            self.completed += 1;
+            taken += 1;
             out.push(Completion {
-                id: c.2,
-                done: self.clock.cycle_start(Cycles(c.0)),
-                is_write,
+                id: f.id,
+                done: self.clock.cycle_start(Cycles(f.done)),
+                is_write: f.is_write,
             });
         }
+        self.done.drop_front(taken);
+        self.completed += taken as u64;
         self.now = t;
         self.now_cycle = self.clock.cycle_at_or_after(t).0;
     }

@@ -1,22 +1,10 @@
 //! One pending wake-up per component, for simulations whose components each wait for
 //! a single next cycle (the DRAM channels of a memory system).
 
-/// The key of a leaf: the cycle in the high 64 bits, the sequence number in the low
-/// ones, so that one comparison orders by (cycle, sequence). An empty leaf has the
-/// largest key.
+/// The key of a wake-up: the cycle in the high 64 bits; in the low ones a sequence
+/// number above the component's index (which takes `depth` bits), so that one
+/// comparison orders by (cycle, sequence) and the smallest key names its component.
 type Key = u128;
-
-const EMPTY: Key = u128::MAX;
-
-#[inline]
-fn key(cycle: u64, seq: u64) -> Key {
-    (u128::from(cycle) << 64) | u128::from(seq)
-}
-
-#[inline]
-fn cycle_of(key: Key) -> u64 {
-    (key >> 64) as u64
-}
 
 /// A schedule holding at most one wake-up cycle for each of a fixed set of
 /// components `0..n`.
@@ -44,53 +32,120 @@ fn cycle_of(key: Key) -> u64 {
 /// ```
 #[derive(Clone, Debug)]
 pub struct WakeSchedule {
-    /// Per component: its key, [`EMPTY`] when it has no wake-up.
-    keys: Vec<Key>,
-    /// Tournament tree: node `k` holds the component with the smallest key below it;
-    /// the leaves are at `leaves..2 * leaves`, the root at 1.
-    tree: Vec<u32>,
+    /// Tournament tree of keys: node `k` holds the smallest key below it, the leaves
+    /// are at `leaves..2 * leaves` (component `i` at `leaves + i`), the root at 1. A
+    /// component without a wake-up has its [`empty`](Self::empty) key, larger than
+    /// every key of a wake-up.
+    tree: Vec<Key>,
+    /// `log2` of the number of leaves.
+    depth: u32,
     leaves: usize,
+    /// The smallest empty key: every key of a wake-up is below it.
+    first_empty: Key,
+    n: usize,
     next_seq: u64,
+    /// Sequence numbers are taken below this; when `next_seq` reaches it the pending
+    /// wake-ups are renumbered from 0 in their order.
+    seq_end: u64,
     now: u64,
 }
 
 impl WakeSchedule {
     /// An empty schedule for components `0..n`, at cycle 0.
+    ///
+    /// # Panics
+    ///
+    /// If `n` exceeds `2^32`.
     pub fn new(n: usize) -> Self {
+        let depth = n.max(1).next_power_of_two().trailing_zeros();
+        Self::with_seq_end(n, u64::MAX >> depth)
+    }
+
+    /// An empty schedule whose sequence numbers are taken below `seq_end` (at most
+    /// the field's capacity, `u64::MAX >> depth`, and above `n`).
+    fn with_seq_end(n: usize, seq_end: u64) -> Self {
+        assert!(n as u64 <= 1 << 32, "at most 2^32 components");
         let leaves = n.max(1).next_power_of_two();
-        let mut tree = vec![0u32; 2 * leaves];
-        for (i, node) in tree[leaves..].iter_mut().enumerate() {
-            *node = i as u32;
-        }
+        let depth = leaves.trailing_zeros();
+        debug_assert!(seq_end <= u64::MAX >> depth && seq_end > n as u64);
         let mut w = WakeSchedule {
-            keys: vec![EMPTY; leaves],
-            tree,
+            tree: vec![0; 2 * leaves],
+            depth,
             leaves,
+            first_empty: Key::MAX << depth,
+            n,
             next_seq: 0,
+            seq_end,
             now: 0,
         };
-        for k in (1..leaves).rev() {
-            w.tree[k] = w.winner(w.tree[2 * k], w.tree[2 * k + 1]);
+        for i in 0..leaves {
+            w.tree[leaves + i] = w.empty(i);
         }
+        w.rebuild();
         w
     }
 
+    /// The key of component `i` without a wake-up: cycle and sequence all ones.
     #[inline]
-    fn winner(&self, a: u32, b: u32) -> u32 {
-        if self.keys[b as usize] < self.keys[a as usize] {
-            b
-        } else {
-            a
-        }
+    fn empty(&self, i: usize) -> Key {
+        self.first_empty | i as Key
     }
 
     #[inline]
-    fn replay(&mut self, i: usize) {
-        let mut k = (self.leaves + i) / 2;
-        while k >= 1 {
-            self.tree[k] = self.winner(self.tree[2 * k], self.tree[2 * k + 1]);
-            k /= 2;
+    fn is_empty(&self, key: Key) -> bool {
+        key >= self.first_empty
+    }
+
+    #[inline]
+    fn cycle_of(key: Key) -> u64 {
+        (key >> 64) as u64
+    }
+
+    /// Recomputes every inner node from the leaves.
+    fn rebuild(&mut self) {
+        for k in (1..self.leaves).rev() {
+            self.tree[k] = self.tree[2 * k].min(self.tree[2 * k + 1]);
         }
+    }
+
+    /// Recomputes the inner nodes above component `i`'s leaf.
+    #[inline]
+    fn replay(&mut self, i: usize) {
+        let t = &mut self.tree;
+        match self.depth {
+            0 => {}
+            1 => replay_unrolled::<1>(t, i),
+            2 => replay_unrolled::<2>(t, i),
+            3 => replay_unrolled::<3>(t, i),
+            4 => replay_unrolled::<4>(t, i),
+            5 => replay_unrolled::<5>(t, i),
+            6 => replay_unrolled::<6>(t, i),
+            _ => {
+                let mut k = (t.len() / 2 + i) / 2;
+                while k >= 1 {
+                    t[k] = t[2 * k].min(t[2 * k + 1]);
+                    k /= 2;
+                }
+            }
+        }
+    }
+
+    /// Gives the pending wake-ups the sequence numbers `0..` in their current order.
+    #[cold]
+    fn renumber(&mut self) {
+        let leaves = self.leaves;
+        let mut pending: Vec<Key> = self.tree[leaves..]
+            .iter()
+            .copied()
+            .filter(|&k| !self.is_empty(k))
+            .collect();
+        pending.sort_unstable();
+        for (seq, key) in pending.iter().enumerate() {
+            let i = (*key as u64 & (leaves as u64 - 1)) as usize;
+            self.tree[leaves + i] = (key >> 64 << 64) | ((seq as Key) << self.depth) | i as Key;
+        }
+        self.next_seq = pending.len() as u64;
+        self.rebuild();
     }
 
     /// The cycle of the last wake-up taken (see [`advance_now`](Self::advance_now)).
@@ -103,39 +158,44 @@ impl WakeSchedule {
     /// before [`now`](Self::now) or `i` is not a component.
     #[inline]
     pub fn set(&mut self, i: usize, cycle: u64) -> bool {
-        if cycle < self.now || i >= self.keys.len() {
+        if cycle < self.now || i >= self.n {
             return false;
         }
-        self.keys[i] = key(cycle, self.next_seq);
-        self.next_seq += 1;
+        let low = (self.next_seq << self.depth) | i as u64;
+        self.tree[self.leaves + i] = (Key::from(cycle) << 64) | Key::from(low);
         self.replay(i);
+        self.next_seq += 1;
+        if self.next_seq == self.seq_end {
+            self.renumber();
+        }
         true
     }
 
     /// Removes component `i`'s wake-up, if any.
     #[inline]
     pub fn clear(&mut self, i: usize) {
-        if i < self.keys.len() && self.keys[i] != EMPTY {
-            self.keys[i] = EMPTY;
-            self.replay(i);
+        if i < self.n {
+            let leaf = self.leaves + i;
+            if !self.is_empty(self.tree[leaf]) {
+                self.tree[leaf] = self.empty(i);
+                self.replay(i);
+            }
         }
     }
 
     /// Component `i`'s wake-up cycle, if it has one.
     #[inline]
     pub fn get(&self, i: usize) -> Option<u64> {
-        self.keys
-            .get(i)
-            .filter(|k| **k != EMPTY)
-            .map(|&k| cycle_of(k))
+        let key = *self.tree.get(self.leaves + i).filter(|_| i < self.n)?;
+        (!self.is_empty(key)).then_some(Self::cycle_of(key))
     }
 
     /// The earliest wake-up: its cycle and component.
     #[inline]
     pub fn peek(&self) -> Option<(u64, usize)> {
-        let w = self.tree[1] as usize;
-        let key = self.keys[w];
-        (key != EMPTY).then_some((cycle_of(key), w))
+        let key = self.tree[1];
+        let component = (key as u64 & (self.leaves as u64 - 1)) as usize;
+        (!self.is_empty(key)).then_some((Self::cycle_of(key), component))
     }
 
     /// The earliest wake-up cycle among the components other than `i` (`u64::MAX` if
@@ -145,7 +205,7 @@ impl WakeSchedule {
         let mut best = u64::MAX;
         let mut k = self.leaves + i;
         while k > 1 {
-            best = best.min(cycle_of(self.keys[self.tree[k ^ 1] as usize]));
+            best = best.min(Self::cycle_of(self.tree[k ^ 1]));
             k /= 2;
         }
         best
@@ -158,6 +218,19 @@ impl WakeSchedule {
     }
 }
 
+/// Recomputes the inner nodes above leaf `i` of a tree with `2^DEPTH` leaves, in
+/// straight-line code without bounds checks past the first.
+#[inline(always)]
+fn replay_unrolled<const DEPTH: u32>(tree: &mut [Key], i: usize) {
+    let leaves = 1usize << DEPTH;
+    let tree = &mut tree[..2 * leaves];
+    let mut k = (leaves | (i & (leaves - 1))) / 2;
+    for _ in 0..DEPTH {
+        tree[k] = tree[2 * k].min(tree[2 * k + 1]);
+        k /= 2;
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -166,10 +239,21 @@ mod tests {
 
     /// The schedule pops in the same order as an event queue holding one event per
     /// component, under a deterministic pseudo-random mix of moves and removals.
+    ///
+    /// Run with the full sequence range and with one a little above `n`, where the
+    /// pending wake-ups are renumbered every few moves; and with sizes whose tree
+    /// updates are unrolled and one (200 components) whose are walked by a loop.
     #[test]
     fn pops_in_event_queue_order() {
-        for n in [1usize, 3, 8, 13, 32] {
-            let mut w = WakeSchedule::new(n);
+        for (n, small_seq_end) in [1usize, 3, 8, 13, 32, 200]
+            .into_iter()
+            .flat_map(|n| [(n, false), (n, true)])
+        {
+            let mut w = if small_seq_end {
+                WakeSchedule::with_seq_end(n, n as u64 + 2)
+            } else {
+                WakeSchedule::new(n)
+            };
             let mut q: EventQueue<usize> = EventQueue::new();
             let mut ids = vec![None; n];
             let mut x: u64 = 0x2545_F491_4F6C_DD1D ^ n as u64;
@@ -221,5 +305,48 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Renumbering keeps the tie order of wake-ups at the same cycle and the order of
+    /// different cycles.
+    #[test]
+    fn renumbering_keeps_the_order() {
+        let mut w = WakeSchedule::with_seq_end(4, 6);
+        assert!(w.set(3, 7));
+        assert!(w.set(1, 5));
+        assert!(w.set(2, 7));
+        assert!(w.set(0, 5));
+        assert!(w.set(1, 7));
+        // The sixth set reaches the end of the sequence and renumbers.
+        assert!(w.set(0, 7));
+        assert_eq!(w.next_seq, 4);
+        let mut order = Vec::new();
+        while let Some((cycle, i)) = w.peek() {
+            order.push((cycle, i));
+            w.advance_now(cycle);
+            w.clear(i);
+        }
+        assert_eq!(order, [(7, 3), (7, 2), (7, 1), (7, 0)]);
+    }
+
+    /// The largest sequence field still leaves every key of a wake-up below the empty
+    /// keys, at the largest cycle too.
+    #[test]
+    fn wake_ups_at_the_last_cycle_and_sequence() {
+        let mut w = WakeSchedule::new(5);
+        w.next_seq = w.seq_end - 1;
+        assert!(w.set(4, u64::MAX));
+        assert_eq!(w.next_seq, 1, "renumbered to one pending wake-up");
+        assert_eq!(w.peek(), Some((u64::MAX, 4)));
+        assert_eq!(w.get(4), Some(u64::MAX));
+        assert_eq!(w.get(3), None);
+        assert!(w.set(2, u64::MAX));
+        assert_eq!(w.peek(), Some((u64::MAX, 4)));
+        assert_eq!(w.earliest_other(4), u64::MAX);
+        w.clear(4);
+        assert_eq!(w.peek(), Some((u64::MAX, 2)));
+        w.clear(2);
+        assert_eq!(w.peek(), None);
+        assert!(!w.set(5, 0), "not a component");
     }
 }
