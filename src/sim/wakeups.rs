@@ -121,10 +121,12 @@ impl WakeSchedule {
             5 => replay_unrolled::<5>(t, i),
             6 => replay_unrolled::<6>(t, i),
             _ => {
-                let mut k = (t.len() / 2 + i) / 2;
-                while k >= 1 {
-                    t[k] = t[2 * k].min(t[2 * k + 1]);
+                let mut k = t.len() / 2 + i;
+                let mut min = t[k];
+                while k > 1 {
+                    min = min.min(t[k ^ 1]);
                     k /= 2;
+                    t[k] = min;
                 }
             }
         }
@@ -224,10 +226,14 @@ impl WakeSchedule {
 fn replay_unrolled<const DEPTH: u32>(tree: &mut [Key], i: usize) {
     let leaves = 1usize << DEPTH;
     let tree = &mut tree[..2 * leaves];
-    let mut k = (leaves | (i & (leaves - 1))) / 2;
+    let mut k = leaves | (i & (leaves - 1));
+    // The minimum carried up the path: each level reads only the sibling, so no load
+    // waits for the store of the level below.
+    let mut min = tree[k];
     for _ in 0..DEPTH {
-        tree[k] = tree[2 * k].min(tree[2 * k + 1]);
+        min = min.min(tree[k ^ 1]);
         k /= 2;
+        tree[k] = min;
     }
 }
 
