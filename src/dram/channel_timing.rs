@@ -28,10 +28,59 @@ pub struct RankReady {
 }
 
 /// Per-channel timing state.
+/// The timing distances (cycles) the controller's state applies when a command issues,
+/// taken from [`Timing`] and [`Derived`] into one small block.
+#[derive(Clone, Copy, Debug)]
+struct IssueDistances {
+    rcd_rd: u64,
+    rcd_wr: u64,
+    ras: u64,
+    rc: u64,
+    rp: u64,
+    rrd_s: u64,
+    rrd_l: u64,
+    faw: u64,
+    rtp: u64,
+    rfc: u64,
+    ccd_s: u64,
+    ccd_l: u64,
+    rank_switch: u64,
+    rtw: u64,
+    wtr_s: u64,
+    wtr_l: u64,
+    wr_to_pre: u64,
+    commands_per_cycle: u64,
+}
+
+impl IssueDistances {
+    fn new(t: &Timing, d: &Derived) -> Self {
+        IssueDistances {
+            rcd_rd: t.rcd_rd,
+            rcd_wr: t.rcd_wr,
+            ras: t.ras,
+            rc: t.rc,
+            rp: t.rp,
+            rrd_s: t.rrd_s,
+            rrd_l: t.rrd_l,
+            faw: t.faw,
+            rtp: t.rtp,
+            rfc: t.rfc,
+            ccd_s: d.ccd_s,
+            ccd_l: d.ccd_l,
+            rank_switch: d.rank_switch,
+            rtw: d.rtw,
+            wtr_s: d.wtr_s,
+            wtr_l: d.wtr_l,
+            wr_to_pre: d.wr_to_pre,
+            commands_per_cycle: d.commands_per_cycle,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct ChannelTiming {
-    t: Timing,
-    d: Derived,
+    /// The distances `issue` applies, in cycles.
+    k: IssueDistances,
     ranks: usize,
     bgs: usize,
     bpg: usize,
@@ -69,8 +118,7 @@ impl ChannelTiming {
         let bpg = spec.org.banks_per_group as usize;
         let ports = spec.org.ports as usize;
         ChannelTiming {
-            t: spec.timing.clone(),
-            d: spec.derived(),
+            k: IssueDistances::new(&spec.timing, &spec.derived()),
             ranks,
             bgs,
             bpg,
@@ -124,11 +172,6 @@ impl ChannelTiming {
         self.open[rank]
     }
 
-    /// Derived values in use.
-    pub fn derived(&self) -> &Derived {
-        &self.d
-    }
-
     fn in_range(&self, cmd: &Command) -> bool {
         (cmd.rank as usize) < self.ranks
             && (cmd.bankgroup as usize) < self.bgs
@@ -176,8 +219,8 @@ impl ChannelTiming {
             CommandKind::Act => {
                 let mut e = bank.next[0].max(bg[0]).max(rank[0]);
                 let (ring, head, n) = &self.faw[r];
-                if self.t.faw > 0 && *n >= 4 {
-                    e = e.max(ring[*head] + self.t.faw);
+                if self.k.faw > 0 && *n >= 4 {
+                    e = e.max(ring[*head] + self.k.faw);
                 }
                 e
             }
@@ -248,8 +291,8 @@ impl ChannelTiming {
     fn update_rank_activate(&mut self, rank: usize) {
         let mut act = self.rank_next[rank][0];
         let (ring, head, n) = &self.faw[rank];
-        if self.t.faw > 0 && *n >= 4 {
-            act = act.max(ring[*head] + self.t.faw);
+        if self.k.faw > 0 && *n >= 4 {
+            act = act.max(ring[*head] + self.k.faw);
         }
         self.rank_ready[rank].act = act;
     }
@@ -309,7 +352,7 @@ impl ChannelTiming {
     #[inline]
     pub fn slot_free_for(&self, kind: CommandKind, t: u64) -> bool {
         let c = usize::from(kind.is_column());
-        t != self.slot_cycle[c] || self.slot_used[c] < self.d.commands_per_cycle
+        t != self.slot_cycle[c] || self.slot_used[c] < self.k.commands_per_cycle
     }
 
     /// The first cycle at or after `t` with a free slot for `kind`.
@@ -344,14 +387,14 @@ impl ChannelTiming {
             self.slot_used[c] = 1;
         }
         self.last_issue = t;
-        let (t_, d) = (&self.t, &self.d);
+        let k = &self.k;
         let r = cmd.rank as usize;
         if cmd.kind == CommandKind::Ref {
             let first = r * self.bgs * self.bpg;
             for b in &mut self.banks[first..first + self.bgs * self.bpg] {
-                b.not_before(CommandKind::Act, t + t_.rfc);
+                b.not_before(CommandKind::Act, t + k.rfc);
             }
-            raise(&mut self.rank_next[r][2], t + t_.rfc);
+            raise(&mut self.rank_next[r][2], t + k.rfc);
             return;
         }
         let flat = self.bank_index(cmd.rank, cmd.bankgroup, cmd.bank);
@@ -363,12 +406,12 @@ impl ChannelTiming {
                     row: cmd.row,
                     since: t,
                 };
-                b.not_before(CommandKind::Rd, t + t_.rcd_rd);
-                b.not_before(CommandKind::Wr, t + t_.rcd_wr);
-                b.not_before(CommandKind::Pre, t + t_.ras);
-                b.not_before(CommandKind::Act, t + t_.rc);
-                raise(&mut self.bg_next[g][0], t + t_.rrd_l);
-                raise(&mut self.rank_next[r][0], t + t_.rrd_s);
+                b.not_before(CommandKind::Rd, t + k.rcd_rd);
+                b.not_before(CommandKind::Wr, t + k.rcd_wr);
+                b.not_before(CommandKind::Pre, t + k.ras);
+                b.not_before(CommandKind::Act, t + k.rc);
+                raise(&mut self.bg_next[g][0], t + k.rrd_l);
+                raise(&mut self.rank_next[r][0], t + k.rrd_s);
                 let (ring, head, n) = &mut self.faw[r];
                 ring[*head] = t;
                 *head = (*head + 1) % 4;
@@ -382,14 +425,14 @@ impl ChannelTiming {
                     self.open[r] = self.open[r].saturating_sub(1);
                 }
                 b.state = BankState::Closed;
-                b.not_before(CommandKind::Act, t + t_.rp);
-                raise(&mut self.rank_next[r][2], t + t_.rp);
+                b.not_before(CommandKind::Act, t + k.rp);
+                raise(&mut self.rank_next[r][2], t + k.rp);
             }
             CommandKind::Rd => {
-                self.banks[flat].not_before(CommandKind::Pre, t + t_.rtp);
-                raise(&mut self.bg_next[g][1], t + d.ccd_l);
-                let (same_rank, other_rank) = (t + d.ccd_s, t + d.rank_switch.max(d.ccd_s));
-                let rd_to_wr = t + d.rtw;
+                self.banks[flat].not_before(CommandKind::Pre, t + k.rtp);
+                raise(&mut self.bg_next[g][1], t + k.ccd_l);
+                let (same_rank, other_rank) = (t + k.ccd_s, t + k.rank_switch.max(k.ccd_s));
+                let rd_to_wr = t + k.rtw;
                 for (r2, pn) in self.port_slots_mut(cmd.port).iter_mut().enumerate() {
                     raise(&mut pn[0], if r2 == r { same_rank } else { other_rank });
                     raise(&mut pn[1], rd_to_wr);
@@ -397,11 +440,11 @@ impl ChannelTiming {
                 self.update_column_readiness();
             }
             CommandKind::Wr => {
-                self.banks[flat].not_before(CommandKind::Pre, t + d.wr_to_pre);
-                raise(&mut self.bg_next[g][2], t + d.ccd_l);
-                raise(&mut self.bg_next[g][1], t + d.wtr_l);
-                raise(&mut self.rank_next[r][1], t + d.wtr_s);
-                let (same_rank, other_rank) = (t + d.ccd_s, t + d.rank_switch.max(d.ccd_s));
+                self.banks[flat].not_before(CommandKind::Pre, t + k.wr_to_pre);
+                raise(&mut self.bg_next[g][2], t + k.ccd_l);
+                raise(&mut self.bg_next[g][1], t + k.wtr_l);
+                raise(&mut self.rank_next[r][1], t + k.wtr_s);
+                let (same_rank, other_rank) = (t + k.ccd_s, t + k.rank_switch.max(k.ccd_s));
                 for (r2, pn) in self.port_slots_mut(cmd.port).iter_mut().enumerate() {
                     raise(&mut pn[1], if r2 == r { same_rank } else { other_rank });
                 }

@@ -264,14 +264,8 @@ pub struct ViolationReport {
 /// The checker of one channel.
 #[derive(Clone, Debug)]
 pub struct ProtocolChecker {
-    timing: Timing,
-    derived: Derived,
-    values: [u64; N_CONSTRAINTS],
-    /// Per command kind, the constraints it must satisfy (non-zero ones only).
-    by_next: [Vec<Rule>; KINDS],
     /// Per command kind, the distances of the rules of its quick first pass.
     quick: [QuickDistances; KINDS],
-    slot_index: usize,
     /// Commands allowed per cycle on each command bus.
     slot_limit: u64,
     ranks: usize,
@@ -293,11 +287,25 @@ pub struct ProtocolChecker {
     open: Vec<u64>,
     slot_cycle: [i64; 2],
     slot_used: [u64; 2],
-    counts: [u64; N_CONSTRAINTS],
     violations: u64,
+    commands: u64,
+    /// What only the rule-by-rule pass and the report use, kept apart so that the
+    /// state every command reads stays in few cache lines.
+    record: Box<CheckerRecord>,
+}
+
+/// The checker's rule table and its findings.
+#[derive(Clone, Debug)]
+struct CheckerRecord {
+    timing: Timing,
+    derived: Derived,
+    values: [u64; N_CONSTRAINTS],
+    /// Per command kind, the constraints it must satisfy (non-zero ones only).
+    by_next: [Vec<Rule>; KINDS],
+    slot_index: usize,
+    counts: [u64; N_CONSTRAINTS],
     state: u64,
     log: Vec<String>,
-    commands: u64,
 }
 
 impl ProtocolChecker {
@@ -345,12 +353,7 @@ impl ProtocolChecker {
         let ports = spec.org.ports as usize;
         let banks = ranks * bgs * bpg;
         ProtocolChecker {
-            timing: spec.timing.clone(),
-            derived,
-            values,
-            by_next,
             quick,
-            slot_index: super::constraints::index_of(ConstraintId::CmdBus),
             slot_limit: values[super::constraints::index_of(ConstraintId::CmdBus)],
             ranks,
             bgs,
@@ -372,26 +375,33 @@ impl ProtocolChecker {
             open: vec![CLOSED; banks],
             slot_cycle: [NEVER; 2],
             slot_used: [0; 2],
-            counts: [0; N_CONSTRAINTS],
             violations: 0,
-            state: 0,
-            log: Vec::new(),
             commands: 0,
+            record: Box::new(CheckerRecord {
+                timing: spec.timing.clone(),
+                derived,
+                values,
+                by_next,
+                slot_index: super::constraints::index_of(ConstraintId::CmdBus),
+                counts: [0; N_CONSTRAINTS],
+                state: 0,
+                log: Vec::new(),
+            }),
         }
     }
 
     fn note(&mut self, msg: impl FnOnce() -> String) {
-        if self.log.len() < LOG_LIMIT {
-            self.log.push(msg());
+        if self.record.log.len() < LOG_LIMIT {
+            self.record.log.push(msg());
         }
     }
 
     #[cold]
     fn flag(&mut self, i: usize, cmd: &Command, t: i64, last: i64) {
-        self.counts[i] += 1;
+        self.record.counts[i] += 1;
         self.violations += 1;
         let c = &CONSTRAINTS[i];
-        let v = self.values[i];
+        let v = self.record.values[i];
         self.note(|| {
             format!(
                 "cycle {t}: {cmd} violates {} ({} cycles after {}, needs {v})",
@@ -404,14 +414,14 @@ impl ProtocolChecker {
 
     #[cold]
     fn state_error(&mut self, cmd: &Command, t: i64, what: &str) {
-        self.state += 1;
+        self.record.state += 1;
         self.violations += 1;
         self.note(|| format!("cycle {t}: {cmd}: {what}"));
     }
 
     #[cold]
     fn slot_error(&mut self, cmd: &Command, t: i64, class: usize, used: u64) {
-        self.counts[self.slot_index] += 1;
+        self.record.counts[self.record.slot_index] += 1;
         self.violations += 1;
         let bus = if class == 1 { "column" } else { "row" };
         self.note(|| format!("cycle {t}: {cmd} is {bus} command {used} in one cycle"));
@@ -589,8 +599,8 @@ impl ProtocolChecker {
     fn check_rules(&mut self, cmd: &Command, t: i64) {
         let rows = self.rows(cmd);
         let (r, p, ki) = (cmd.rank as usize, cmd.port as usize, cmd.kind.index());
-        for j in 0..self.by_next[ki].len() {
-            let rule = self.by_next[ki][j];
+        for j in 0..self.record.by_next[ki].len() {
+            let rule = self.record.by_next[ki][j];
             match rule.slot {
                 0..=3 => {
                     let last = self.last[rows[rule.slot as usize]][rule.prev];
@@ -619,7 +629,7 @@ impl ProtocolChecker {
                     let last = self.last[self.off_rank + r][CommandKind::Ref.index()].max(0);
                     let v = rule.value;
                     if t - last > 2 * v {
-                        self.counts[rule.index] += 1;
+                        self.record.counts[rule.index] += 1;
                         self.violations += 1;
                         self.note(|| {
                             format!("cycle {t}: {cmd} comes {} cycles after the previous refresh (limit {})", t - last, 2 * v)
@@ -633,7 +643,7 @@ impl ProtocolChecker {
     /// Closes the run at cycle `end`: a rank whose last refresh is more than two
     /// intervals old counts as a tREFI violation.
     pub fn finish(&mut self, end: u64) {
-        let refi = self.derived.refi as i64;
+        let refi = self.record.derived.refi as i64;
         if refi == 0 {
             return;
         }
@@ -641,7 +651,7 @@ impl ProtocolChecker {
         for r in 0..self.ranks {
             let last = self.last[self.off_rank + r][CommandKind::Ref.index()].max(0);
             if end as i64 - last > 2 * refi {
-                self.counts[i] += 1;
+                self.record.counts[i] += 1;
                 self.violations += 1;
                 self.note(|| format!("cycle {end}: rank {r} not refreshed since cycle {last}"));
             }
@@ -655,7 +665,7 @@ impl ProtocolChecker {
 
     /// Violations of one constraint so far.
     pub fn count(&self, id: ConstraintId) -> u64 {
-        self.counts[super::constraints::index_of(id)]
+        self.record.counts[super::constraints::index_of(id)]
     }
 
     /// Commands checked so far.
@@ -667,20 +677,20 @@ impl ProtocolChecker {
     pub fn report(&self) -> ViolationReport {
         ViolationReport {
             total: self.total(),
-            state: self.state,
+            state: self.record.state,
             by_constraint: CONSTRAINTS
                 .iter()
-                .zip(self.counts.iter())
+                .zip(self.record.counts.iter())
                 .filter(|(_, &n)| n > 0)
                 .map(|(c, &n)| (c.name.to_string(), n))
                 .collect(),
-            first: self.log.clone(),
+            first: self.record.log.clone(),
         }
     }
 
     /// The timings the checker enforces.
     pub fn timing(&self) -> &Timing {
-        &self.timing
+        &self.record.timing
     }
 }
 

@@ -24,7 +24,7 @@ use super::channel_timing::ChannelTiming;
 use super::checker::ProtocolChecker;
 use super::command::{Command, CommandKind};
 use super::slice_queue::SliceQueue;
-use super::spec::{Derived, DramSpec, PagePolicy};
+use super::spec::{DramSpec, PagePolicy};
 use super::stats::ChannelCounters;
 use std::collections::VecDeque;
 
@@ -216,7 +216,10 @@ fn column_kind(is_write: bool) -> CommandKind {
 /// One channel's controller.
 #[derive(Debug)]
 pub struct Channel {
-    d: Derived,
+    /// Refresh interval (tREFI, halved when hot), read and write latency, in cycles.
+    refi: u64,
+    read_latency: u64,
+    write_latency: u64,
     policy: PagePolicy,
     depth: usize,
     starvation: u64,
@@ -314,7 +317,9 @@ impl Channel {
             })
             .collect();
         Channel {
-            d,
+            refi: d.refi,
+            read_latency: d.read_latency,
+            write_latency: d.write_latency,
             policy: spec.controller.page_policy,
             depth: spec.controller.queue_depth as usize,
             starvation: spec.controller.starvation_cycles,
@@ -846,7 +851,7 @@ impl Channel {
                 let r = action.target as usize;
                 let cmd = Command::new(CommandKind::Ref, r as u16, 0, 0, 0);
                 self.issue(cmd, t);
-                self.refresh_due[r] = self.refresh_due[r].saturating_add(self.d.refi);
+                self.refresh_due[r] = self.refresh_due[r].saturating_add(self.refi);
                 self.first_refresh_due = self.refresh_due.iter().copied().min().unwrap_or(u64::MAX);
                 (cmd, None)
             }
@@ -899,10 +904,10 @@ impl Channel {
                 }
                 let done = if e.req.is_write {
                     c.writes += 1;
-                    t + self.d.write_latency
+                    t + self.write_latency
                 } else {
                     c.reads += 1;
-                    t + self.d.read_latency
+                    t + self.read_latency
                 };
                 c.last_done = c.last_done.max(done);
                 if self.policy == PagePolicy::Closed
