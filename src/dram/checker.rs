@@ -752,7 +752,7 @@ mod tests {
                 }
                 ck.check(&cmd, t);
             }
-            let timing_violations = ck.total() - ck.state;
+            let timing_violations = ck.total() - ck.record.state;
             assert!(
                 skipped > 1000 && timing_violations > 1000,
                 "{skipped} {timing_violations}"
