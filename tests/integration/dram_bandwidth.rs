@@ -160,7 +160,7 @@ fn completion_reports_do_not_change_the_simulation() {
         let req = Request {
             id,
             addr: (id * 7919 % 65_536) * 64,
-            is_write: id % 3 == 0,
+            is_write: id.is_multiple_of(3),
             arrival: on.now(),
         };
         match on.try_enqueue(req) {
