@@ -28,35 +28,40 @@ where
     // Only the statistics are wanted: requests count as complete once served, and the
     // run ends at the last completion.
     sys.set_completion_reports(false);
-    let clock = sys.clock();
     let mut out: Vec<Completion> = Vec::with_capacity(64);
     let mut records = records.into_iter();
-    let mut held: Option<Request> = None;
+    // The next request and its issue cycle.
+    let mut held: Option<(Request, u64)> = None;
     // The channel whose full queue refused the held request: offered again only once
     // that channel has room.
     let mut refused_by: Option<u32> = None;
     let mut next_id: u64 = 0;
     let mut exhausted = false;
+    // Time is counted in memory-clock cycles throughout (a request's issue cycle is
+    // already one), so no step converts from picoseconds.
     loop {
         if held.is_none() && !exhausted {
             match records.next() {
                 Some(r) => {
                     let r = r?;
-                    held = Some(Request {
-                        id: next_id,
-                        addr: r.addr,
-                        is_write: r.is_write,
-                        arrival: clock.cycle_start(Cycles(r.cycle)),
-                    });
+                    held = Some((
+                        Request {
+                            id: next_id,
+                            addr: r.addr,
+                            is_write: r.is_write,
+                            arrival: SimTime::ZERO,
+                        },
+                        r.cycle,
+                    ));
                     next_id += 1;
                 }
                 None => exhausted = true,
             }
         }
-        let now = sys.now();
-        if let Some(mut req) = held {
-            if req.arrival <= now && refused_by.is_none_or(|ch| sys.has_room_in(ch)) {
-                req.arrival = now;
+        let now = sys.now_cycle();
+        if let Some((mut req, cycle)) = held {
+            if cycle <= now && refused_by.is_none_or(|ch| sys.has_room_in(ch)) {
+                req.arrival = sys.now();
                 match sys.try_enqueue(req) {
                     Ok(()) => {
                         held = None;
@@ -77,16 +82,14 @@ where
                 }
             }
         }
-        let sys_next = sys.next_event_time();
+        let sys_next = sys.next_event_cycle();
         let target = match held {
-            Some(req) if req.arrival > now => {
-                Some(sys_next.map_or(req.arrival, |t| t.min(req.arrival)))
-            }
+            Some((_, cycle)) if cycle > now => Some(sys_next.map_or(cycle, |t| t.min(cycle))),
             Some(_) => sys_next,
             None if exhausted => {
                 if sys.in_flight() == 0 {
-                    if let Some(last) = sys.last_completion() {
-                        sys.advance_to(last, &mut out);
+                    if let Some(last) = sys.last_completion_cycle() {
+                        sys.advance_to_cycle(last, &mut out);
                     }
                     break;
                 }
@@ -95,7 +98,7 @@ where
             None => continue,
         };
         match target {
-            Some(t) => sys.advance_to(t.max(now), &mut out),
+            Some(t) => sys.advance_to_cycle(t.max(now), &mut out),
             None => break,
         }
         out.clear();

@@ -195,7 +195,13 @@ impl MemorySystem {
     /// When the last data beat of the latest-finishing request served so far is
     /// transferred (`None` before any request is served).
     pub fn last_completion(&self) -> Option<SimTime> {
-        self.last_done.map(|c| self.clock.cycle_start(Cycles(c)))
+        self.last_completion_cycle()
+            .map(|c| self.clock.cycle_start(Cycles(c)))
+    }
+
+    /// [`last_completion`](Self::last_completion) as a memory-clock cycle.
+    pub fn last_completion_cycle(&self) -> Option<u64> {
+        self.last_done
     }
 
     /// The channel an address maps to, or `None` beyond capacity.
@@ -271,18 +277,8 @@ impl MemorySystem {
     /// The time of the next thing that will happen: a controller decision or a
     /// completion. `None` when the system is idle and has no refresh to do.
     pub fn next_event_time(&self) -> Option<SimTime> {
-        let e = self
-            .wakes
-            .peek()
-            .map(|(cycle, _)| self.clock.cycle_start(Cycles(cycle)));
-        let c = self
-            .done
-            .front()
-            .map(|f| self.clock.cycle_start(Cycles(f.done)));
-        match (e, c) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        self.next_event_cycle()
+            .map(|cycle| self.clock.cycle_start(Cycles(cycle)))
     }
 
     /// Runs every event up to and including `t` and appends the requests completed by
@@ -291,8 +287,41 @@ impl MemorySystem {
         if t < self.now {
             return;
         }
-        let tck = self.clock.period().0;
-        let limit = t.as_ps() / tck;
+        self.run_through(t.as_ps() / self.clock.period().0, out);
+        self.now = t;
+        self.now_cycle = self.clock.cycle_at_or_after(t).0;
+    }
+
+    /// [`advance_to`](Self::advance_to) the start of memory-clock cycle `cycle`, for
+    /// callers that count in cycles (no conversion from picoseconds).
+    pub fn advance_to_cycle(&mut self, cycle: u64, out: &mut Vec<Completion>) {
+        if cycle < self.now_cycle {
+            return;
+        }
+        self.run_through(cycle, out);
+        self.now = self.clock.cycle_start(Cycles(cycle));
+        self.now_cycle = cycle;
+    }
+
+    /// The first memory-clock cycle that starts at or after [`now`](Self::now).
+    pub fn now_cycle(&self) -> u64 {
+        self.now_cycle
+    }
+
+    /// The cycle of the next thing that will happen (see
+    /// [`next_event_time`](Self::next_event_time)).
+    pub fn next_event_cycle(&self) -> Option<u64> {
+        let e = self.wakes.peek().map(|(cycle, _)| cycle);
+        let c = self.done.front().map(|f| f.done);
+        match (e, c) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Runs every controller decision due at or before cycle `limit` and appends the
+    /// requests completed by then to `out`.
+    fn run_through(&mut self, limit: u64, out: &mut Vec<Completion>) {
         while let Some((mut cycle, ch)) = self.wakes.peek() {
             if cycle > limit {
                 break;
@@ -355,8 +384,6 @@ impl MemorySystem {
         }
         self.done.drop_front(taken);
         self.completed += taken as u64;
-        self.now = t;
-        self.now_cycle = self.clock.cycle_at_or_after(t).0;
     }
 
     /// Runs until every accepted request has completed, appending completions to

@@ -145,8 +145,9 @@ fn same_seed_same_numbers() {
 }
 
 /// Turning the per-request completion reports off changes nothing but the reports:
-/// two systems fed the same requests at the same times end with the same statistics,
-/// and the silent one knows when the last request completes.
+/// two systems fed the same requests at the same times (one advanced in picoseconds,
+/// the other in cycles) end with the same statistics, and the silent one knows when
+/// the last request completes.
 #[test]
 fn completion_reports_do_not_change_the_simulation() {
     let spec = presets::preset("hbm2").unwrap();
@@ -171,8 +172,10 @@ fn completion_reports_do_not_change_the_simulation() {
             Err(EnqueueError::QueueFull { .. }) => {
                 assert!(off.try_enqueue(req).is_err());
                 let t = on.next_event_time().unwrap();
+                let cycle = on.next_event_cycle().unwrap();
                 on.advance_to(t, &mut done_on);
-                off.advance_to(t, &mut done_off);
+                off.advance_to_cycle(cycle, &mut done_off);
+                assert_eq!((on.now(), on.now_cycle()), (off.now(), off.now_cycle()));
                 reported.append(&mut done_on);
             }
             Err(e) => panic!("{e:?}"),
