@@ -12,8 +12,6 @@ pub enum BankState {
     Open {
         /// The open row.
         row: u32,
-        /// The cycle of the ACT that opened it.
-        since: u64,
     },
 }
 

@@ -402,10 +402,7 @@ impl ChannelTiming {
         match cmd.kind {
             CommandKind::Act => {
                 let b = &mut self.banks[flat];
-                b.state = BankState::Open {
-                    row: cmd.row,
-                    since: t,
-                };
+                b.state = BankState::Open { row: cmd.row };
                 b.not_before(CommandKind::Rd, t + k.rcd_rd);
                 b.not_before(CommandKind::Wr, t + k.rcd_wr);
                 b.not_before(CommandKind::Pre, t + k.ras);
