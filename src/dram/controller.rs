@@ -246,6 +246,10 @@ pub struct Channel {
     /// Totals of [`BankWork`]'s counters over all banks, kept as they change.
     tally: WorkTally,
     decisions: u64,
+    /// Plans without the oldest-hit shortcut for a hit that cannot go at once (tests
+    /// compare the two).
+    #[cfg(test)]
+    full_plans_only: bool,
 }
 
 /// Totals over a channel's banks of the queued requests, of those that hit their
@@ -338,6 +342,8 @@ impl Channel {
             cached: None,
             tally: WorkTally::default(),
             decisions: 0,
+            #[cfg(test)]
+            full_plans_only: false,
         }
     }
 
@@ -552,6 +558,15 @@ impl Channel {
         out
     }
 
+    /// False when tests ask for plans without the oldest-hit shortcut.
+    #[inline]
+    fn shortcuts_allowed(&self) -> bool {
+        #[cfg(test)]
+        return !self.full_plans_only;
+        #[cfg(not(test))]
+        true
+    }
+
     /// The earliest cycle at which any queued hit's RD or WR could issue, by the ranks'
     /// readiness alone (a lower bound: the bank and bank group may hold it later).
     #[inline]
@@ -696,7 +711,8 @@ impl Channel {
                 let ready = self.timing.rank_ready(rank);
                 let at = self.timing.ready_at(kind, flat, &ready).max(col_from);
                 let first = at == from
-                    || (due_ranks == 0
+                    || (self.shortcuts_allowed()
+                        && due_ranks == 0
                         && at < boundary
                         && self.policy == PagePolicy::Open
                         && at <= self.column_floor()
@@ -926,6 +942,61 @@ impl Channel {
                         is_write: e.req.is_write,
                     }),
                 )
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dram::test_support::{property_specs, IndexStream};
+
+    /// The oldest-hit shortcut (open page) chooses what the full plan chooses: two
+    /// controllers, one planning without it, fed the same requests at the same cycles,
+    /// take the same decisions (commands, completions and next decision cycles).
+    #[test]
+    fn the_oldest_hit_shortcut_plans_as_the_full_plan_does() {
+        for base in property_specs() {
+            for queue_depth in [4, 32] {
+                let mut spec = base.clone();
+                spec.controller.page_policy = PagePolicy::Open;
+                spec.controller.queue_depth = queue_depth;
+                let mut quick = Channel::new(&spec, 0);
+                let mut full = Channel::new(&spec, 0);
+                full.full_plans_only = true;
+                let mut rng = IndexStream::new(0x2545_F491_4F6C_DD1D);
+                let org = &spec.org;
+                let (ranks, bgs, bpg) = (
+                    org.ranks as usize,
+                    org.bankgroups as usize,
+                    org.banks_per_group as usize,
+                );
+                let (mut t, mut id, mut issued) = (0u64, 0u64, 0u64);
+                while id < 20_000 {
+                    // Bursts of requests to a few banks and rows, so that hits, misses
+                    // and conflicts all occur.
+                    while quick.has_room() && rng.below(3) != 0 {
+                        let req = QueuedRequest {
+                            id,
+                            arrival: t,
+                            rank: rng.below(ranks) as u16,
+                            bankgroup: rng.below(bgs) as u16,
+                            bank: rng.below(bpg.min(2)) as u16,
+                            row: rng.below(3) as u32,
+                            is_write: rng.below(4) == 0,
+                        };
+                        assert!(quick.enqueue(req).is_ok() && full.enqueue(req).is_ok());
+                        id += 1;
+                    }
+                    let (a, b) = (quick.step(t), full.step(t));
+                    assert_eq!(a, b, "{} depth {queue_depth}, cycle {t}", spec.name);
+                    issued += u64::from(a.issued.is_some());
+                    let arrival = t + 1 + rng.below(4) as u64;
+                    t = a.next.map_or(arrival, |n| n.min(arrival));
+                }
+                assert!(issued > 20_000, "{}: {issued} commands", spec.name);
+                assert!(quick.decisions() == full.decisions());
             }
         }
     }
