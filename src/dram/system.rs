@@ -109,8 +109,6 @@ pub struct MemorySystem {
     write_latency: LatencyHistogram,
     /// Whether served requests are reported through `advance_to`'s `out`.
     report_completions: bool,
-    /// The latest completion cycle of a served request.
-    last_done: Option<u64>,
     enqueued: u64,
     completed: u64,
     peak: f64,
@@ -143,7 +141,6 @@ impl MemorySystem {
             read_latency: LatencyHistogram::default(),
             write_latency: LatencyHistogram::default(),
             report_completions: true,
-            last_done: None,
             enqueued: 0,
             completed: 0,
             peak: spec.peak_bandwidth_bytes_per_s(),
@@ -201,7 +198,17 @@ impl MemorySystem {
 
     /// [`last_completion`](Self::last_completion) as a memory-clock cycle.
     pub fn last_completion_cycle(&self) -> Option<u64> {
-        self.last_done
+        let served = self
+            .channels
+            .iter()
+            .any(|c| c.counters().reads + c.counters().writes > 0);
+        served.then(|| {
+            self.channels
+                .iter()
+                .map(|c| c.counters().last_done)
+                .max()
+                .unwrap_or(0)
+        })
     }
 
     /// The channel an address maps to, or `None` beyond capacity.
@@ -341,7 +348,6 @@ impl MemorySystem {
                         &mut self.read_latency
                     };
                     latency.record(f.done - f.arrival);
-                    self.last_done = Some(self.last_done.map_or(f.done, |d| d.max(f.done)));
                     if self.report_completions {
                         self.done.insert_sorted_by_key(f, |f| f.done);
                     } else {
