@@ -197,7 +197,7 @@ impl AddressMapping {
     }
 
     /// Decodes `addr`, or `None` if it is beyond capacity.
-    #[inline]
+    #[inline(always)]
     pub fn decode(&self, addr: u64) -> Option<DecodedAddr> {
         if addr >= self.capacity {
             return None;
@@ -213,6 +213,13 @@ impl AddressMapping {
                 column: field(5),
             });
         }
+        Some(self.decode_mixed_radix(addr))
+    }
+
+    /// [`decode`](Self::decode) for a mapping with a field whose size is not a power
+    /// of two (kept out of line so that the bit-field decode inlines).
+    #[inline(never)]
+    fn decode_mixed_radix(&self, addr: u64) -> DecodedAddr {
         let mut d = DecodedAddr::default();
         let mut rest = addr >> self.offset_bits;
         for &(f, radix) in &self.low {
@@ -228,7 +235,7 @@ impl AddressMapping {
             }
         }
         set(&mut d, self.top.0, rest as u32);
-        Some(d)
+        d
     }
 
     /// The lowest address that decodes to `d` (offset 0); `None` if a field is out of range.

@@ -25,6 +25,8 @@ use super::spec::{Derived, DramSpec};
 use super::stats::{ChannelCounters, LatencyHistogram, Stats};
 use crate::sim::{ClockDomain, Cycles, SimTime, WakeSchedule};
 
+mod replay;
+
 /// A memory request from the caller.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Request {
@@ -263,22 +265,31 @@ impl MemorySystem {
         } else {
             self.clock.cycle_at_or_after(req.arrival).0
         };
+        if !self.admit(&d, req.id, req.is_write, arrival) {
+            return Err(EnqueueError::QueueFull { channel: d.channel });
+        }
+        let at = self.channels[ch].first_free_cycle(arrival);
+        self.wake_at(ch, at);
+        Ok(())
+    }
+
+    /// Queues a request decoded to `d` at its channel, arriving at cycle `arrival`;
+    /// false if the channel's queue is full (or `d` names a rank or bank the channel
+    /// does not have).
+    #[inline]
+    fn admit(&mut self, d: &DecodedAddr, id: u64, is_write: bool, arrival: u64) -> bool {
         let q = QueuedRequest {
-            id: req.id,
+            id,
             arrival,
             rank: d.rank as u16,
             bankgroup: d.bankgroup as u16,
             bank: d.bank as u16,
             row: d.row,
-            is_write: req.is_write,
+            is_write,
         };
-        if self.channels[ch].enqueue(q).is_err() {
-            return Err(EnqueueError::QueueFull { channel: d.channel });
-        }
-        self.enqueued += 1;
-        let at = self.channels[ch].first_free_cycle(arrival);
-        self.wake_at(ch, at);
-        Ok(())
+        let accepted = self.channels[d.channel as usize].enqueue(q).is_ok();
+        self.enqueued += u64::from(accepted);
+        accepted
     }
 
     /// The time of the next thing that will happen: a controller decision or a
@@ -326,6 +337,28 @@ impl MemorySystem {
         }
     }
 
+    /// Lets channel `ch` decide at `cycle`, records the request it served (if any) and
+    /// returns its next decision cycle.
+    #[inline]
+    fn decide(&mut self, ch: usize, cycle: u64) -> Option<u64> {
+        self.events_processed += 1;
+        let o = self.channels[ch].step(cycle);
+        if let Some(f) = o.finished {
+            let latency = if f.is_write {
+                &mut self.write_latency
+            } else {
+                &mut self.read_latency
+            };
+            latency.record(f.done - f.arrival);
+            if self.report_completions {
+                self.done.insert_sorted_by_key(f, |f| f.done);
+            } else {
+                self.completed += 1;
+            }
+        }
+        o.next
+    }
+
     /// Runs every controller decision due at or before cycle `limit` and appends the
     /// requests completed by then to `out`.
     fn run_through(&mut self, limit: u64, out: &mut Vec<Completion>) {
@@ -339,22 +372,7 @@ impl MemorySystem {
             // wake-up is looked up once a decision of this one falls within `limit`.
             let mut others: Option<u64> = None;
             let next = loop {
-                self.events_processed += 1;
-                let o = self.channels[ch].step(cycle);
-                if let Some(f) = o.finished {
-                    let latency = if f.is_write {
-                        &mut self.write_latency
-                    } else {
-                        &mut self.read_latency
-                    };
-                    latency.record(f.done - f.arrival);
-                    if self.report_completions {
-                        self.done.insert_sorted_by_key(f, |f| f.done);
-                    } else {
-                        self.completed += 1;
-                    }
-                }
-                match o.next {
+                match self.decide(ch, cycle) {
                     None => break None,
                     Some(n) => {
                         // Decisions that come before any other pending event are taken
