@@ -376,10 +376,27 @@ impl ChannelTiming {
     /// [`can_issue`](Self::can_issue); this method trusts it (the protocol checker
     /// catches any caller that did not).
     pub fn issue(&mut self, cmd: &Command, t: u64) {
+        match cmd.kind {
+            CommandKind::Act => self.issue_kind::<{ CommandKind::Act.index() }>(cmd, t),
+            CommandKind::Pre => self.issue_kind::<{ CommandKind::Pre.index() }>(cmd, t),
+            CommandKind::Rd => self.issue_kind::<{ CommandKind::Rd.index() }>(cmd, t),
+            CommandKind::Wr => self.issue_kind::<{ CommandKind::Wr.index() }>(cmd, t),
+            CommandKind::Ref => self.issue_kind::<{ CommandKind::Ref.index() }>(cmd, t),
+        }
+    }
+
+    /// [`issue`](Self::issue) for a command whose kind has index `K`, for callers that
+    /// know the kind already (the state to update is then chosen at compile time).
+    /// `cmd.kind` is not read: `K` says the kind.
+    #[inline(always)]
+    pub(crate) fn issue_kind<const K: usize>(&mut self, cmd: &Command, t: u64) {
+        let kind = CommandKind::ALL[K];
+        debug_assert_eq!(cmd.kind, kind);
+        let cmd = &Command { kind, ..*cmd };
         if !self.in_range(cmd) {
             return;
         }
-        let c = usize::from(cmd.kind.is_column());
+        let c = usize::from(kind.is_column());
         if t == self.slot_cycle[c] {
             self.slot_used[c] += 1;
         } else {

@@ -443,6 +443,23 @@ impl ProtocolChecker {
     /// Checks `cmd` issued at cycle `at` against every constraint, then records it.
     /// Returns the number of violations it found.
     pub fn check(&mut self, cmd: &Command, at: u64) -> u64 {
+        match cmd.kind {
+            CommandKind::Act => self.check_kind::<{ CommandKind::Act.index() }>(cmd, at),
+            CommandKind::Pre => self.check_kind::<{ CommandKind::Pre.index() }>(cmd, at),
+            CommandKind::Rd => self.check_kind::<{ CommandKind::Rd.index() }>(cmd, at),
+            CommandKind::Wr => self.check_kind::<{ CommandKind::Wr.index() }>(cmd, at),
+            CommandKind::Ref => self.check_kind::<{ CommandKind::Ref.index() }>(cmd, at),
+        }
+    }
+
+    /// [`check`](Self::check) for a command whose kind has index `K`, for callers that
+    /// know the kind already (the rules to check are then chosen at compile time).
+    /// `cmd.kind` is not read: `K` says the kind.
+    #[inline(always)]
+    pub(crate) fn check_kind<const K: usize>(&mut self, cmd: &Command, at: u64) -> u64 {
+        let kind = CommandKind::ALL[K];
+        debug_assert_eq!(cmd.kind, kind);
+        let cmd = &Command { kind, ..*cmd };
         let before = self.violations;
         let t = at as i64;
         self.commands += 1;
@@ -457,10 +474,9 @@ impl ProtocolChecker {
             return self.violations - before;
         }
         let rows = self.rows(cmd);
-        let k = cmd.kind;
 
         // Command slots per cycle.
-        let class = usize::from(k.is_column());
+        let class = usize::from(kind.is_column());
         // One more than the commands so far if they were in this cycle.
         let used = u64::from(t == self.slot_cycle[class]) * self.slot_used[class] + 1;
         self.slot_cycle[class] = t;
@@ -471,11 +487,11 @@ impl ProtocolChecker {
 
         // A quick pass over every rule of the command at once; the rules one by one
         // only when one of them may be violated.
-        if self.may_violate(k, &rows, r, p, t) {
+        if self.latest::<K>(&rows, r, p) > t {
             self.check_rules(cmd, t);
         }
         self.bank_state(cmd, rows[Direct::Bank as usize], t);
-        self.record(k, &rows, r, p, t);
+        self.record(K, &rows, r, p, t);
         self.violations - before
     }
 
@@ -520,17 +536,10 @@ impl ProtocolChecker {
         }
     }
 
-    /// Records command kind `k` at cycle `t` in its rows of `last` and on its port.
+    /// Records the command kind of index `ki` at cycle `t` in its rows of `last` and on
+    /// its port.
     #[inline]
-    fn record(
-        &mut self,
-        k: CommandKind,
-        rows: &[usize; DIRECT_SCOPES],
-        r: usize,
-        p: usize,
-        t: i64,
-    ) {
-        let ki = k.index();
+    fn record(&mut self, ki: usize, rows: &[usize; DIRECT_SCOPES], r: usize, p: usize, t: i64) {
         let last = self.last.as_mut_slice();
         for &row in rows {
             last[row][ki] = t;
@@ -541,10 +550,9 @@ impl ProtocolChecker {
         }
     }
 
-    /// True if a rule of command kind `k` at cycle `t` may be violated: some earlier
-    /// command plus the distance its rule requires is after `t`. `rows` are the
-    /// command's rows of `last` in [`Direct`] order.
-    #[inline]
+    /// True if a rule of command kind `k` at cycle `t` may be violated (the quick pass
+    /// of [`check_kind`](Self::check_kind), for a kind known only at run time).
+    #[cfg(test)]
     fn may_violate(
         &self,
         k: CommandKind,

@@ -495,15 +495,28 @@ impl Channel {
         Command::new(kind, r, g, b, row)
     }
 
-    fn issue(&mut self, cmd: Command, t: u64) {
-        self.checker.check(&cmd, t);
-        self.timing.issue(&cmd, t);
+    /// Issues `cmd`, whose kind has index `K`, at cycle `t`: the checker verifies it and
+    /// the timing state records it.
+    #[inline(always)]
+    fn issue<const K: usize>(&mut self, cmd: Command, t: u64) {
+        self.checker.check_kind::<K>(&cmd, t);
+        self.timing.issue_kind::<K>(&cmd, t);
         let c = &mut self.counters;
-        match cmd.kind {
+        match CommandKind::ALL[K] {
             CommandKind::Act => c.acts += 1,
             CommandKind::Pre => c.pres += 1,
             CommandKind::Ref => c.refs += 1,
             _ => {}
+        }
+    }
+
+    /// [`issue`](Self::issue) of a row command (ACT or PRE, as `cmd.kind` says).
+    #[inline]
+    fn issue_row(&mut self, cmd: Command, t: u64) {
+        if cmd.kind == CommandKind::Act {
+            self.issue::<{ CommandKind::Act.index() }>(cmd, t);
+        } else {
+            self.issue::<{ CommandKind::Pre.index() }>(cmd, t);
         }
     }
 
@@ -860,13 +873,13 @@ impl Channel {
             Purpose::CloseBank => {
                 let cmd = self.command(CommandKind::Pre, flat, action.row);
                 self.set_hits(flat, 0, 0);
-                self.issue(cmd, t);
+                self.issue::<{ CommandKind::Pre.index() }>(cmd, t);
                 (cmd, None)
             }
             Purpose::Refresh => {
                 let r = action.target as usize;
                 let cmd = Command::new(CommandKind::Ref, r as u16, 0, 0, 0);
-                self.issue(cmd, t);
+                self.issue::<{ CommandKind::Ref.index() }>(cmd, t);
                 self.refresh_due[r] = self.refresh_due[r].saturating_add(self.refi);
                 self.first_refresh_due = self.refresh_due.iter().copied().min().unwrap_or(u64::MAX);
                 (cmd, None)
@@ -877,7 +890,7 @@ impl Channel {
                 if let Some(e) = self.queue.get_mut(i) {
                     e.missed = true;
                 }
-                self.issue(cmd, t);
+                self.issue_row(cmd, t);
                 let (mut hits, mut writes) = (0, 0);
                 if cmd.kind == CommandKind::Act {
                     let f = flat as u32;
@@ -904,7 +917,11 @@ impl Channel {
                     return (cmd, None);
                 };
                 let flat = e.flat as usize;
-                self.issue(cmd, t);
+                if e.req.is_write {
+                    self.issue::<{ CommandKind::Wr.index() }>(cmd, t);
+                } else {
+                    self.issue::<{ CommandKind::Rd.index() }>(cmd, t);
+                }
                 let w = &self.work[flat];
                 let hits = w.hits.saturating_sub(1);
                 let writes = if e.req.is_write {
