@@ -497,7 +497,7 @@ impl ProtocolChecker {
 
     /// Checks the state of the bank of `cmd` (of every bank of the rank for REF) and
     /// updates it.
-    #[inline]
+    #[inline(always)]
     fn bank_state(&mut self, cmd: &Command, bank: usize, t: i64) {
         let row = u64::from(cmd.row);
         let open = &mut self.open[bank];

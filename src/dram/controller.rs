@@ -522,6 +522,7 @@ impl Channel {
 
     /// Decides at cycle `t`: issues at most one command and says when to decide next.
     /// `t` must not be earlier than the cycle of the previous call.
+    #[inline(always)]
     pub fn step(&mut self, t: u64) -> StepOutcome {
         self.decisions += 1;
         self.last_cycle = self.last_cycle.max(t);
