@@ -538,7 +538,7 @@ impl ProtocolChecker {
 
     /// Records the command kind of index `ki` at cycle `t` in its rows of `last` and on
     /// its port.
-    #[inline]
+    #[inline(always)]
     fn record(&mut self, ki: usize, rows: &[usize; DIRECT_SCOPES], r: usize, p: usize, t: i64) {
         let last = self.last.as_mut_slice();
         for &row in rows {

@@ -436,6 +436,7 @@ impl Channel {
         w.hit_writes = writes;
     }
 
+    #[inline(always)]
     fn retire(&mut self, flat: usize) {
         let w = &mut self.work[flat];
         w.queued -= 1;
@@ -868,6 +869,7 @@ impl Channel {
         Plan::WaitUntil(at.max(from + 1))
     }
 
+    #[inline(always)]
     fn execute(&mut self, action: Action, t: u64) -> (Command, Option<Finished>) {
         let flat = action.target as usize;
         match action.purpose {

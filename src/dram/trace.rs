@@ -391,7 +391,7 @@ fn scan_line(line_no: u64, buf: &[u8], capacity: Option<u64>, at_eof: bool) -> S
 impl<R: BufRead> Iterator for TraceReader<R> {
     type Item = Result<TraceRecord, DramError>;
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
         while !self.done {
             let avail = match self.input.fill_buf() {

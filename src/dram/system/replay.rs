@@ -174,7 +174,7 @@ impl MemorySystem {
 
     /// Channel `ch`'s next decision cycle; an error if it has queued requests but no
     /// decision pending (its queue could never drain).
-    #[inline]
+    #[inline(always)]
     fn pending_decision(&self, ch: usize, lane: &Lane) -> Result<u64, DramError> {
         if lane.next == NO_DECISION {
             return Err(DramError::Invalid {
