@@ -178,12 +178,13 @@ fn scan_plain_line(buf: &[u8]) -> Option<(u64, bool, u64, usize)> {
     }
     let start = i;
     let mut addr: u64 = 0;
-    // Eight bytes at a time while the buffer holds them, then byte by byte.
+    // Eight bytes at a time while the buffer holds them and another digit follows,
+    // then byte by byte.
     while let Some(chunk) = buf[i..].first_chunk::<8>() {
         let (n, v) = hex8(u64::from_le_bytes(*chunk));
         addr = (addr << (4 * n)) | v;
         i += n as usize;
-        if n < 8 || i - start > 16 {
+        if n < 8 || i - start > 16 || buf.get(i).is_none_or(|&b| CLASS[b as usize] >= 16) {
             break;
         }
     }
@@ -222,7 +223,7 @@ fn scan_plain_line(buf: &[u8]) -> Option<(u64, bool, u64, usize)> {
         let (n, v) = dec8(u64::from_le_bytes(*chunk));
         cycle = cycle.wrapping_mul(POW10[n as usize]).wrapping_add(v);
         i += n as usize;
-        if n < 8 || i - start > 19 {
+        if n < 8 || i - start > 19 || !buf.get(i).is_some_and(u8::is_ascii_digit) {
             break;
         }
     }
@@ -541,6 +542,10 @@ mod tests {
             "",
             "   ",
             "0x100000000 READ 3",
+            "0x1a2b3c40 READ 12345678",
+            "0x1a2b3c4 WRITE 1234567890123456",
+            "0x1a2b3c40a READ 123456789",
+            "1a2b3c40\tREAD 12345678\t",
         ];
         let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
         let cap = Some(0x1_0000_0000);
