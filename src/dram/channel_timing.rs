@@ -6,7 +6,7 @@
 //! comparisons. (The checker instead looks backwards through the constraint table.)
 
 use super::bank::{Bank, BankState};
-use super::command::{Command, CommandKind};
+use super::command::{with_kind_index, Command, CommandKind};
 use super::spec::{Derived, DramSpec, Timing};
 
 #[inline]
@@ -376,13 +376,7 @@ impl ChannelTiming {
     /// [`can_issue`](Self::can_issue); this method trusts it (the protocol checker
     /// catches any caller that did not).
     pub fn issue(&mut self, cmd: &Command, t: u64) {
-        match cmd.kind {
-            CommandKind::Act => self.issue_kind::<{ CommandKind::Act.index() }>(cmd, t),
-            CommandKind::Pre => self.issue_kind::<{ CommandKind::Pre.index() }>(cmd, t),
-            CommandKind::Rd => self.issue_kind::<{ CommandKind::Rd.index() }>(cmd, t),
-            CommandKind::Wr => self.issue_kind::<{ CommandKind::Wr.index() }>(cmd, t),
-            CommandKind::Ref => self.issue_kind::<{ CommandKind::Ref.index() }>(cmd, t),
-        }
+        with_kind_index!(cmd.kind, K => self.issue_kind::<K>(cmd, t))
     }
 
     /// [`issue`](Self::issue) for a command whose kind has index `K`, for callers that

@@ -12,7 +12,7 @@
 //! closed bank, REF with an open bank) and more than `ports` commands on the row or
 //! the column command bus in one cycle.
 
-use super::command::{Command, CommandKind};
+use super::command::{with_kind_index, Command, CommandKind};
 use super::constraints::{ConstraintId, Scope, CONSTRAINTS, N_CONSTRAINTS};
 use super::spec::{Derived, DramSpec, Timing};
 use serde::Serialize;
@@ -443,13 +443,7 @@ impl ProtocolChecker {
     /// Checks `cmd` issued at cycle `at` against every constraint, then records it.
     /// Returns the number of violations it found.
     pub fn check(&mut self, cmd: &Command, at: u64) -> u64 {
-        match cmd.kind {
-            CommandKind::Act => self.check_kind::<{ CommandKind::Act.index() }>(cmd, at),
-            CommandKind::Pre => self.check_kind::<{ CommandKind::Pre.index() }>(cmd, at),
-            CommandKind::Rd => self.check_kind::<{ CommandKind::Rd.index() }>(cmd, at),
-            CommandKind::Wr => self.check_kind::<{ CommandKind::Wr.index() }>(cmd, at),
-            CommandKind::Ref => self.check_kind::<{ CommandKind::Ref.index() }>(cmd, at),
-        }
+        with_kind_index!(cmd.kind, K => self.check_kind::<K>(cmd, at))
     }
 
     /// [`check`](Self::check) for a command whose kind has index `K`, for callers that
@@ -561,14 +555,7 @@ impl ProtocolChecker {
         p: usize,
         t: i64,
     ) -> bool {
-        let latest = match k {
-            CommandKind::Act => self.latest::<{ CommandKind::Act.index() }>(rows, r, p),
-            CommandKind::Pre => self.latest::<{ CommandKind::Pre.index() }>(rows, r, p),
-            CommandKind::Rd => self.latest::<{ CommandKind::Rd.index() }>(rows, r, p),
-            CommandKind::Wr => self.latest::<{ CommandKind::Wr.index() }>(rows, r, p),
-            CommandKind::Ref => self.latest::<{ CommandKind::Ref.index() }>(rows, r, p),
-        };
-        latest > t
+        with_kind_index!(k, K => self.latest::<K>(rows, r, p)) > t
     }
 
     /// The latest of every earlier command plus the distance its rule requires, over

@@ -56,6 +56,37 @@ impl CommandKind {
     }
 }
 
+/// Evaluates `$body` with the const `$k` set to the index of the command kind `$kind`
+/// (a value known only at run time), so that `$body` can call code specialised by kind
+/// (`f::<$k>()`): one dispatch on the kind, then code chosen at compile time.
+macro_rules! with_kind_index {
+    ($kind:expr, $k:ident => $body:expr) => {
+        match $kind {
+            $crate::dram::command::CommandKind::Act => {
+                const $k: usize = $crate::dram::command::CommandKind::Act.index();
+                $body
+            }
+            $crate::dram::command::CommandKind::Pre => {
+                const $k: usize = $crate::dram::command::CommandKind::Pre.index();
+                $body
+            }
+            $crate::dram::command::CommandKind::Rd => {
+                const $k: usize = $crate::dram::command::CommandKind::Rd.index();
+                $body
+            }
+            $crate::dram::command::CommandKind::Wr => {
+                const $k: usize = $crate::dram::command::CommandKind::Wr.index();
+                $body
+            }
+            $crate::dram::command::CommandKind::Ref => {
+                const $k: usize = $crate::dram::command::CommandKind::Ref.index();
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_kind_index;
+
 impl fmt::Display for CommandKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

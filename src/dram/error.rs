@@ -93,16 +93,6 @@ pub enum DramError {
         /// The capacity in bytes.
         capacity: u64,
     },
-    /// A request arrived before the memory system's current time.
-    #[error("request {id} arrives at {arrival_ps} ps, before the current time {now_ps} ps")]
-    ArrivalInPast {
-        /// The request id.
-        id: u64,
-        /// Its arrival time in ps.
-        arrival_ps: u64,
-        /// The memory system's time in ps.
-        now_ps: u64,
-    },
 }
 
 impl DramError {
