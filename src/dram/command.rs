@@ -61,27 +61,14 @@ impl CommandKind {
 /// (`f::<$k>()`): one dispatch on the kind, then code chosen at compile time.
 macro_rules! with_kind_index {
     ($kind:expr, $k:ident => $body:expr) => {
+        $crate::dram::command::with_kind_index!(@arms $kind, $k, $body, Act Pre Rd Wr Ref)
+    };
+    (@arms $kind:expr, $k:ident, $body:expr, $($variant:ident)*) => {
         match $kind {
-            $crate::dram::command::CommandKind::Act => {
-                const $k: usize = $crate::dram::command::CommandKind::Act.index();
+            $($crate::dram::command::CommandKind::$variant => {
+                const $k: usize = $crate::dram::command::CommandKind::$variant.index();
                 $body
-            }
-            $crate::dram::command::CommandKind::Pre => {
-                const $k: usize = $crate::dram::command::CommandKind::Pre.index();
-                $body
-            }
-            $crate::dram::command::CommandKind::Rd => {
-                const $k: usize = $crate::dram::command::CommandKind::Rd.index();
-                $body
-            }
-            $crate::dram::command::CommandKind::Wr => {
-                const $k: usize = $crate::dram::command::CommandKind::Wr.index();
-                $body
-            }
-            $crate::dram::command::CommandKind::Ref => {
-                const $k: usize = $crate::dram::command::CommandKind::Ref.index();
-                $body
-            }
+            })*
         }
     };
 }
